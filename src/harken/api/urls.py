@@ -1,0 +1,34 @@
+"""`/api/`: every app's viewsets on one router, the OpenAPI schema and its docs page."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import APIRootView, DefaultRouter
+
+from harken.customers import api as customers_api
+
+from . import core_api
+
+app_name = "api"
+
+
+class ApiRootView(APIRootView):
+    """The list of API endpoints, for any signed-in user."""
+
+    permission_classes = [IsAuthenticated]
+
+
+class Router(DefaultRouter):
+    APIRootView = ApiRootView
+
+
+router = Router()
+router.register("audit-events", core_api.AuditEventViewSet, basename="auditevent")
+customers_api.register(router)
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("me/", core_api.me, name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,1 @@
+"""Shared bases: tracked models, the audit trail, numbering, roles, generic views."""

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "harken.core"
+    label = "core"
+    verbose_name = "Harken core"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the audit receivers
+        from .demo import build_people
+        from .registry import MenuItem, registry
+        from .ticks import verify_audit_chain
+
+        registry.add_menu(
+            MenuItem("Assurance", "Audit trail", "core:auditevent_list", "core.view_auditevent"),
+        )
+        registry.add_tick("audit chain", verify_audit_chain)
+        registry.add_demo(0, "people", build_people)

@@ -1,0 +1,47 @@
+"""`harken serve`: the production server (gunicorn, static files through WhiteNoise)."""
+
+import os
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Harken with gunicorn (the same command `make run` uses)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HARKEN_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("HARKEN_PORT", "8000")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("HARKEN_WORKERS", "2"))
+        )
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("HARKEN_THREADS", "4"))
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        bind = f"{options['host']}:{options['port']}"
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        self.stdout.write(f"Harken on http://{bind}/ (database: {engine})")
+        self.stdout.flush()
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "harken.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            str(options["threads"]),
+            "--access-logfile",
+            "-",
+            "--forwarded-allow-ips",
+            os.environ.get("HARKEN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        ]
+        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the server

@@ -1,0 +1,18 @@
+"""`harken worker`: the background task worker (django-tasks' database worker)."""
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run the background task worker until stopped."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--queue-name", default="default")
+        parser.add_argument("--batch", action="store_true", help="Stop when the queue is empty.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        extra = ["--batch"] if options["batch"] else []
+        call_command("db_worker", "--queue-name", options["queue_name"], *extra)

@@ -1,0 +1,1 @@
+"""Core pages: the home dashboard, the audit trail, and the generic views."""

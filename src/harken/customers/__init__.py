@@ -1,0 +1,1 @@
+"""Customers, their contacts, the product and service lines we sell, and regions."""

@@ -1,0 +1,12 @@
+"""Harken's URL map: one include per app, the API under /api/, auth under /accounts/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("harken.core.urls")),
+    path("customers/", include("harken.customers.urls")),
+    path("api/", include("harken.api.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]
