@@ -24,16 +24,22 @@ def next_number(prefix: str, *, year: int | None = None) -> str:
     """Take the next number for `prefix` in `year` (the company's current year by default)."""
     if not prefix:
         raise ValueError("A numbered model must declare number_prefix.")
+    return reserve_numbers(prefix, 1, year=year)[0]
+
+
+def reserve_numbers(prefix: str, count: int, *, year: int | None = None) -> list[str]:
+    """Take `count` consecutive numbers at once (bulk imports), in the caller's transaction."""
+    if count <= 0:
+        return []
     if year is None:
         year = timezone.localdate().year
     with transaction.atomic():
         sequences = NumberSequence.objects.filter(prefix=prefix, year=year)
-        if not sequences.update(last_value=F("last_value") + 1):
+        if not sequences.update(last_value=F("last_value") + count):
             try:
                 with transaction.atomic():
-                    NumberSequence.objects.create(prefix=prefix, year=year, last_value=1)
+                    NumberSequence.objects.create(prefix=prefix, year=year, last_value=count)
             except IntegrityError:
-                # Another transaction created the row first: take the next value after it.
-                sequences.update(last_value=F("last_value") + 1)
-        value = sequences.values_list("last_value", flat=True).get()
-    return format_number(prefix, year, value)
+                sequences.update(last_value=F("last_value") + count)
+        last = sequences.values_list("last_value", flat=True).get()
+    return [format_number(prefix, year, value) for value in range(last - count + 1, last + 1)]
