@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from harken.core.choices import Role
 from harken.core.models import User
 from harken.customers.choices import CustomerStatus, Segment
 from harken.customers.models import Contact, Customer, ProductLine, Region
+from harken.feedback.models import Category, FeedbackItem, PerceptionSource
 
 PASSWORD = "correct-horse-battery"
 
@@ -86,3 +88,39 @@ ROLE_PERSONAS = {
     "administrator": Role.ADMINISTRATOR,
     "outsider": None,
 }
+
+
+# Feedback ---------------------------------------------------------------------------
+
+
+class PerceptionSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PerceptionSource
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Source {n}")
+    kind = "complaints_inbox"
+    structured = False
+    owner_role = Role.QUALITY_MANAGER
+    default_kind = "complaint"
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"cat{n}")
+    name = factory.LazyAttribute(lambda c: c.code.title())
+
+
+class FeedbackItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeedbackItem
+
+    source = factory.SubFactory(PerceptionSourceFactory)
+    kind = "complaint"
+    received_at = factory.LazyFunction(timezone.now)
+    title = factory.Sequence(lambda n: f"Feedback {n}")
+    text = "The delivery was late."
+    dedupe_key = factory.Sequence(lambda n: f"x:factory-{n}")

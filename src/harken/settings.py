@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "harken.core",
     "harken.customers",
+    "harken.feedback",
+    "harken.insights",
     "harken.api",
 ]
 
@@ -281,6 +283,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "FeedbackKindEnum": "harken.feedback.choices.ItemKind",
+        "ScaleEnum": "harken.feedback.choices.Scale",
+        "SourceKindEnum": "harken.feedback.choices.SourceKind",
+        "ExposureKindEnum": "harken.insights.choices.ExposureKind",
+        "SignalKindEnum": "harken.insights.choices.SignalKind",
+        "MetricEnum": "harken.insights.choices.Metric",
+    },
 }
 
 # Background work goes through the tasks framework API (the django-tasks backport;

@@ -6,6 +6,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("harken.core.urls")),
     path("customers/", include("harken.customers.urls")),
+    path("feedback/", include("harken.feedback.urls")),
+    path("insights/", include("harken.insights.urls")),
     path("api/", include("harken.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

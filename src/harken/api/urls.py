@@ -6,6 +6,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from harken.customers import api as customers_api
+from harken.feedback import api as feedback_api
+from harken.insights import api as insights_api
 
 from . import core_api
 
@@ -25,10 +27,18 @@ class Router(DefaultRouter):
 router = Router()
 router.register("audit-events", core_api.AuditEventViewSet, basename="auditevent")
 customers_api.register(router)
+feedback_api.register(router)
+insights_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),
     path("me/", core_api.me, name="me"),
+    path("metrics/", insights_api.MetricsView.as_view(), name="metrics"),
+    path(
+        "feedback/webhook/<str:token>/",
+        feedback_api.WebhookView.as_view(),
+        name="feedback_webhook",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

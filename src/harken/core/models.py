@@ -344,3 +344,52 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}-{self.year}: {self.last_value}"
+
+
+class EvidenceFile(TrackedModel):
+    """A stored file (upload or generated report): content-addressed, never overwritten.
+
+    The bytes live at `files/<sha256[:2]>/<sha256>` in the default storage, so the same
+    content is stored once and a stored file is never replaced; records link here.
+    """
+
+    sha256 = models.CharField(
+        verbose_name=_("SHA-256"),
+        max_length=64,
+        db_index=True,
+    )
+    size = models.BigIntegerField(
+        verbose_name=_("size in bytes"),
+    )
+    content_type = models.CharField(
+        verbose_name=_("content type"),
+        max_length=150,
+        blank=True,
+    )
+    name = models.CharField(
+        verbose_name=_("original name"),
+        max_length=255,
+    )
+    path = models.CharField(
+        verbose_name=_("storage path"),
+        max_length=255,
+        editable=False,
+    )
+    purpose = models.CharField(
+        verbose_name=_("purpose"),
+        max_length=64,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sha256[:12]})"
+
+    def open(self) -> Any:
+        from django.core.files.storage import default_storage
+
+        return default_storage.open(self.path, "rb")

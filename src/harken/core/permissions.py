@@ -34,8 +34,11 @@ VERBS = (
 )
 
 # Inputs that customer-facing staff record (DESIGN.md: they contribute, never own
-# the reporting). Apps that do not exist yet are harmless here.
-INPUT_APPS = frozenset({"customers", "communications", "feedback", "orders", "property"})
+# the reporting): whole apps, and from feedback only the items themselves (the source
+# register, taxonomy and imports belong to the quality roles). Apps that do not exist
+# yet are harmless here.
+INPUT_APPS = frozenset({"customers", "communications", "orders", "property"})
+INPUTS = INPUT_APPS | {"feedback.feedbackitem"}
 
 # role -> verb -> app labels or "app.model" names, or ANY.
 MATRIX: dict[str, dict[str, frozenset[str] | str]] = {
@@ -51,9 +54,9 @@ MATRIX: dict[str, dict[str, frozenset[str] | str]] = {
         "classify": ANY,
     },
     Role.CUSTOMER_FACING: {
-        "view": INPUT_APPS | {"documents", "surveys"},
-        "add": INPUT_APPS,
-        "change": INPUT_APPS,
+        "view": INPUT_APPS | {"feedback", "documents", "surveys"},
+        "add": INPUTS,
+        "change": INPUTS,
         "export": frozenset({"customers"}),
     },
     Role.ACTION_OWNER: {

@@ -34,6 +34,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "account_owner",
             "status",
             "product_lines",
+            "customer_since",
             "email_domain",
             "external_ref",
             "notes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -177,6 +178,7 @@ def build_customers(*, seed: int, stdout: Any = None) -> str:
                 weights=(0.88, 0.07, 0.05),
             )[0],
             email_domain=domain,
+            customer_since=dt.date(rng.randint(2012, 2025), rng.randint(1, 12), 1),
             external_ref=f"ERP-{rng.randint(10000, 99999)}",
         )
         customer.product_lines.add(*rng.sample(lines, k=rng.randint(1, 3)))

@@ -13,6 +13,7 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
             "segment",
             "region",
             "account_owner",
+            "customer_since",
             "product_lines",
             "email_domain",
             "external_ref",

@@ -114,6 +114,14 @@ class Customer(NumberedModel):
         blank=True,
         related_name="customers",
     )
+    customer_since = models.DateField(
+        verbose_name=_("customer since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the relationship began (for retention); empty means when it was recorded."
+        ),
+    )
     email_domain = models.CharField(
         verbose_name=_("e-mail domain"),
         max_length=255,

@@ -54,6 +54,7 @@ class CustomerDetailView(ObjectDetailView):
         Column("account_owner", "Account owner"),
         Column("status", "Status"),
         Column("product_lines", "Product lines"),
+        Column("customer_since", "Customer since"),
         Column("email_domain", "E-mail domain"),
         Column("external_ref", "Reference in other systems"),
         Column("notes", "Notes"),

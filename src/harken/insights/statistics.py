@@ -1133,15 +1133,19 @@ def rate(
             warning="No exposure in this period: the rate is undefined",
         )
     lower, upper = _poisson_exact_bounds(count, confidence)
-    scale = per / exposure
-    estimate = count * scale
+
+    # Zero stays zero even when a tiny exposure makes per / exposure overflow (0 * inf is nan).
+    def scaled(amount: float) -> float:
+        return 0.0 if amount == 0 else amount * per / exposure
+
+    estimate = scaled(count)
     return RateResult(
         count=count,
         exposure=exposure,
         per=per,
         rate=estimate,
-        lower=min(lower * scale, estimate),
-        upper=max(upper * scale, estimate),
+        lower=min(scaled(lower), estimate),
+        upper=max(scaled(upper), estimate),
         confidence=confidence,
         defined=True,
         warning=None,

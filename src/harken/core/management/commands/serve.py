@@ -1,6 +1,8 @@
 """`harken serve`: the production server (gunicorn, static files through WhiteNoise)."""
 
 import os
+import signal
+import subprocess
 import sys
 from typing import Any
 
@@ -20,6 +22,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--threads", type=int, default=int(os.environ.get("HARKEN_THREADS", "4"))
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start a background task worker beside the server (run `harken worker`).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,4 +51,21 @@ class Command(BaseCommand):
             "--forwarded-allow-ips",
             os.environ.get("HARKEN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]
-        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the server
+        backend = str(settings.TASKS["default"]["BACKEND"])
+        if options["no_worker"] or backend.endswith("ImmediateBackend"):
+            os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the server
+        # One machine, one command: the task worker runs beside the server and stops with it.
+        worker = subprocess.Popen([sys.executable, "-m", "harken", "worker"])
+        server = subprocess.Popen(argv)  # noqa: S603
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.send_signal(signal.SIGTERM)
+            server.wait()
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        raise SystemExit(server.returncode)
