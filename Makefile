@@ -8,7 +8,7 @@ PORT ?= 8000
 
 export HARKEN_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: run test lint format install install-dev assets browser bench clean demo-reset check-deploy
+.PHONY: run test lint format install install-dev assets browser system-deps bench clean demo-reset check-deploy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,10 @@ $(DATA_DIR)/secret_key:
 
 # The demo runs on plain HTTP on the loopback interface: no HTTPS-only cookies.
 RUN_ENV := HARKEN_SECRET_KEY_FILE=$(DATA_DIR)/secret_key HARKEN_HTTPS=0 \
+	HARKEN_EMAIL_BACKEND=$${HARKEN_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
 	HARKEN_COMPANY_NAME="$${HARKEN_COMPANY_NAME:-Aldermoor Precision}"
 
-run: install $(DATA_DIR)/secret_key
+run: install system-deps $(DATA_DIR)/secret_key
 	$(RUN_ENV) $(BIN)/harken migrate --noinput -v 0
 	$(RUN_ENV) $(BIN)/harken demo
 	@echo ""
@@ -51,14 +52,25 @@ run: install $(DATA_DIR)/secret_key
 	@echo ""
 	$(RUN_ENV) $(BIN)/harken serve --port $(PORT)
 
-# Debian's Chromium drives the browser tests; installed when missing and we are root.
-browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+# Debian packages Harken uses: Pango for PDF review packs (WeasyPrint); for the tests also
+# Chromium (browser tests) and poppler-utils (reading the PDFs back). Installed when
+# missing and we are root; otherwise the tests that need them are skipped.
+define apt_install
+	@missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = "0" ]; then \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-			|| echo "warning: could not install chromium; browser tests will be skipped"; \
-		else echo "warning: chromium is missing; browser tests will be skipped"; fi; \
+			echo "installing Debian packages:$$missing"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+			|| echo "warning: could not install$$missing"; \
+		else echo "warning: missing Debian packages:$$missing (install them as root)"; fi; \
 	fi
+endef
+
+system-deps:
+	$(call apt_install,libpango-1.0-0 libpangoft2-1.0-0)
+
+browser: system-deps
+	$(call apt_install,chromium poppler-utils)
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

@@ -122,8 +122,13 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "harken.core",
     "harken.customers",
+    "harken.documents",
+    "harken.communications",
     "harken.feedback",
     "harken.insights",
+    "harken.actions",
+    "harken.reviews",
+    "harken.assurance",
     "harken.api",
 ]
 
@@ -131,6 +136,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "harken.core.middleware.RequestIdMiddleware",
+    "harken.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -235,7 +241,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "harken.core.storage.StaticStorage"
         ),
     },
 }
@@ -249,6 +255,8 @@ EMAIL_HOST_PASSWORD = env("EMAIL_PASSWORD", "") or ""
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "harken@localhost") or "harken@localhost"
+# For the file-based backend (`make run` uses it: mail lands in var/mail as files).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "mail")) or str(DATA_DIR / "mail")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -291,6 +299,13 @@ SPECTACULAR_SETTINGS = {
         "ExposureKindEnum": "harken.insights.choices.ExposureKind",
         "SignalKindEnum": "harken.insights.choices.SignalKind",
         "MetricEnum": "harken.insights.choices.Metric",
+        "RoleEnum": "harken.core.choices.Role",
+        "ChannelEnum": "harken.communications.choices.Channel",
+        "ActionKindEnum": "harken.actions.choices.ActionKind",
+        "VerdictEnum": "harken.actions.choices.Verdict",
+        "DocumentKindEnum": "harken.documents.choices.DocumentKind",
+        "PackKindEnum": "harken.reviews.choices.PackKind",
+        "DecisionKindEnum": "harken.reviews.choices.DecisionKind",
     },
 }
 

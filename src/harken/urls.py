@@ -6,8 +6,13 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("harken.core.urls")),
     path("customers/", include("harken.customers.urls")),
+    path("documents/", include("harken.documents.urls")),
+    path("communications/", include("harken.communications.urls")),
     path("feedback/", include("harken.feedback.urls")),
     path("insights/", include("harken.insights.urls")),
+    path("actions/", include("harken.actions.urls")),
+    path("reviews/", include("harken.reviews.urls")),
+    path("assurance/", include("harken.assurance.urls")),
     path("api/", include("harken.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

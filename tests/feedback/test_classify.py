@@ -2,7 +2,7 @@
 
 import pytest
 
-from harken.feedback.classify import InvalidPattern, RuleSet, RuleSpec
+from harken.feedback.classify import InvalidPattern, RuleSet, RuleSpec, words_of
 
 
 def rules(*specs: tuple[int, int, str, str, int]) -> RuleSet:
@@ -47,3 +47,19 @@ def test_a_broken_regex_is_named():
 def test_a_pattern_without_words_is_refused():
     with pytest.raises(InvalidPattern):
         rules((1, 1, "keyword", "   ", 1))
+
+
+def test_ascii_and_other_text_split_into_the_same_words():
+    ascii_text = "Late_delivery: PO-123, (again)!\tCracked\x1fvalve's seal"
+    assert words_of(ascii_text) == [
+        "late_delivery",
+        "po",
+        "123",
+        "again",
+        "cracked",
+        "valve",
+        "s",
+        "seal",
+    ]
+    assert words_of(ascii_text + " é") == [*words_of(ascii_text), "é"]
+    assert words_of("Straße ÜBER") == ["strasse", "über"]

@@ -398,3 +398,35 @@ def test_clean_text() -> None:
     assert clean_text(phone, strip_quote_prefix=True) == "+44 7700 900123"
     # an apostrophe that is the writer's own stays, even when asked
     assert clean_text("'Tis fine", strip_quote_prefix=True) == "'Tis fine"
+
+
+@given(
+    st.from_regex(
+        r"\A[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T][0-2][0-9]:[0-6][0-9](?::[0-6][0-9](?:\.[0-9]{1,6})?)?)?\Z"
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_iso_dates_read_the_same_with_or_without_surrounding_space(text: str) -> None:
+    # Plain ISO cells take a shortcut; padded ones the general path: both agree, errors too.
+    outcomes = []
+    for cell in (text, f"  {text} "):
+        try:
+            outcomes.append(parse_datetime(cell, default_tz=LONDON))
+        except ValueError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_an_impossible_iso_date_is_reported_like_any_other() -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_datetime("2026-02-30 10:00", default_tz=LONDON)
+    assert str(caught.value) == "'2026-02-30 10:00' is not a date Harken can read"
+
+
+@given(st.text(max_size=30), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_clean_text_ignores_a_trailing_control_character(text: str, quote: bool) -> None:
+    # Printable text is cleaned by a shortcut; a NUL sends it down the general path.
+    assert clean_text(text, strip_quote_prefix=quote) == clean_text(
+        text + "\x00", strip_quote_prefix=quote
+    )

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tests.factories import CustomerFactory, PerceptionSourceFactory, ProductLineFactory
+from django.db import transaction
+from tests.factories import (
+    ContactFactory,
+    CustomerFactory,
+    PerceptionSourceFactory,
+    ProductLineFactory,
+    RegionFactory,
+)
 
 from harken.core.files import verify_file
 from harken.core.models import AuditEvent
+from harken.feedback import importing
 from harken.feedback.importing import (
     ImportError_,
     Options,
@@ -20,6 +30,7 @@ from harken.feedback.importing import (
     score_sentiment,
 )
 from harken.feedback.models import FeedbackItem
+from harken.feedback.services import dedupe_key_for
 
 pytestmark = pytest.mark.django_db
 SAMPLES = Path(__file__).parent / "samples"
@@ -53,11 +64,18 @@ def source():
     return PerceptionSourceFactory(name="Survey export", structured=True)
 
 
-def run(source, data: bytes, options: Options = GENERIC, name: str = "export.csv", **kwargs):
+def run(
+    source,
+    data: bytes,
+    options: Options = GENERIC,
+    name: str = "export.csv",
+    parallel: bool | None = None,
+    **kwargs,
+):
     batch = create_batch(
         source=source, upload=io.BytesIO(data), name=name, options=options, **kwargs
     )
-    return run_import(batch)
+    return run_import(batch, parallel=parallel)
 
 
 def test_good_rows_land_and_bad_rows_are_reported_with_line_column_and_reason(source):
@@ -234,3 +252,193 @@ def test_every_preset_sample_imports_and_reimports_as_a_no_op(source, sample, pr
     second = run(source, data, options)
     assert second.created_count == 0
     assert FeedbackItem.objects.count() == first.created_count
+
+
+# --- reading in a second process ---------------------------------------------------------
+
+MIXED_OPTIONS = Options(
+    preset="generic",
+    mapping={
+        "external_id": "id",
+        "received_at": "date",
+        "title": "subject",
+        "text": "body",
+        "score": "rating",
+        "customer_name": "customer",
+        "contact_email": "email",
+        "region": "region",
+        "kind": "kind",
+        "category": "category",
+    },
+    scale="nps",
+)
+# Duplicates within and across chunks (of three), rows without an id, customers and
+# contacts to match, and rows rejected by the preset and by the writer.
+MIXED = (
+    "id,date,subject,body,rating,customer,email,region,kind,category\n"
+    "A1,2026-03-02 10:00,Late,The delivery was late,3,Brightpump GmbH,OPS@brightpump.example,,complaint,\n"
+    "A2,2026-03-02 11:00,Thanks,Great service thank you,9,,,,compliment,\n"
+    ",2026-03-03 09:00,No id,The invoice was wrong,5,Brightpump GmbH,,EMEA,enquiry,\n"
+    "A1,2026-03-02 10:00,Late,The delivery was late,3,Brightpump GmbH,,,complaint,\n"
+    "A4,not a date,Bad date,x,5,,,,enquiry,\n"
+    "A5,2026-03-04 10:00,Too high,Out of range,11,,,,enquiry,\n"
+    "A6,2099-01-01 10:00,Future,From the future,5,,,,enquiry,\n"
+    ",2026-03-03 09:00,No id,The invoice was wrong,5,Brightpump GmbH,,EMEA,enquiry,\n"
+    "A7,2026-03-07 10:00,Cracks,The valve arrived cracked,2,Other Co,,,complaint,billing\n"
+    "A8,2026-03-08 10:00,,,,,,,enquiry,\n"
+    "A9,2026-03-09 10:00,Lead time,Lead time too long,6,,,NOWHERE,suggestion,\n"
+)
+ITEM_FIELDS = [
+    f.attname
+    for f in FeedbackItem._meta.concrete_fields
+    if f.attname not in {"id", "created_at", "updated_at", "import_batch_id"}
+]
+
+
+class _Undo(Exception):
+    """Raised to roll an import back, so that the next one starts from the same state."""
+
+
+def imported(source, data: bytes, options: Options, **kwargs: Any) -> dict[str, Any]:
+    """What an import leaves behind (batch, rejects, items, audit events, progress
+    reports), then rolled back."""
+    dry_run = kwargs.pop("dry_run", False)
+    progress: list[int] = []
+    try:
+        with transaction.atomic():
+            batch = create_batch(
+                source=source,
+                upload=io.BytesIO(data),
+                name="export.csv",
+                options=options,
+                dry_run=dry_run,
+            )
+            batch = run_import(batch, progress=progress.append, **kwargs)
+            result = {
+                "batch": (
+                    batch.status,
+                    batch.message,
+                    batch.rows_read,
+                    batch.created_count,
+                    batch.duplicate_count,
+                    batch.rejected_count,
+                    batch.rows_digest,
+                ),
+                "rejects": rejected_rows(batch),
+                "items": list(FeedbackItem.objects.order_by("number").values(*ITEM_FIELDS)),
+                # The other events of the batch hold times of day.
+                "events": [
+                    (action, changes if action == "importbatch.rows_added" else None)
+                    for action, changes in AuditEvent.objects.filter(
+                        action__startswith="importbatch."
+                    )
+                    .order_by("seq")
+                    .values_list("action", "changes")
+                ],
+                "progress": progress,
+            }
+            raise _Undo
+    except _Undo:
+        pass
+    return result
+
+
+@pytest.fixture
+def mixed_file(source, monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 3)
+    customer = CustomerFactory(name="Brightpump GmbH", region=RegionFactory(code="DE"))
+    ContactFactory(customer=customer, email="ops@brightpump.example")
+    RegionFactory(code="EMEA")
+    # The parallel path is only taken where the process may fork and the file is local.
+    assert importing._can_fork()
+    return MIXED.encode()
+
+
+def test_reading_in_a_second_process_gives_the_same_import(source, mixed_file):
+    serial = imported(source, mixed_file, MIXED_OPTIONS, parallel=False)
+    assert serial["batch"][:6] == (
+        "completed",
+        "11 rows read: 5 created, 2 duplicates, 4 rejected.",
+        11,
+        5,
+        2,
+        4,
+    )
+    assert serial["rejects"] == [
+        ["6", "date", "'not a date' is not a date Harken can read"],
+        ["7", "rating", "11 is outside the NPS scale 0\u201310"],
+        ["8", "received_at", "the date is in the future"],
+        ["11", "", "nothing to import: no text, title or score"],
+    ]
+    assert [item["external_id"] for item in serial["items"]] == ["A1", "A2", "", "A7", "A9"]
+    assert serial["progress"] == [3, 8, 11]
+    assert [(action, changes and changes["rows"]) for action, changes in serial["events"]] == [
+        ("importbatch.created", None),
+        ("importbatch.started", None),
+        ("importbatch.rows_added", 3),
+        ("importbatch.rows_added", 2),
+        ("importbatch.completed", None),
+    ]
+    assert imported(source, mixed_file, MIXED_OPTIONS, parallel=True) == serial
+
+
+def test_the_second_process_keeps_customers_contacts_regions_and_deadlines(source, mixed_file):
+    batch = run(source, mixed_file, MIXED_OPTIONS, parallel=True)
+    assert batch.message == "11 rows read: 5 created, 2 duplicates, 4 rejected."
+    items = {item.title: item for item in FeedbackItem.objects.all()}
+    late, no_id = items["Late"], items["No id"]
+    assert late.customer.name == "Brightpump GmbH"
+    assert late.contact.email == "ops@brightpump.example"
+    assert late.region.code == "DE"
+    assert late.complaint_number.startswith("CMP-")
+    assert late.acknowledge_due is not None and late.resolve_due is not None
+    assert no_id.region.code == "EMEA"
+    assert items["Cracks"].category.code == "billing"
+    assert items["Cracks"].customer is None
+    assert items["Lead time"].region is None
+    # Without an id the key is the content's, with the matched customer, as for single intake.
+    assert no_id.dedupe_key == dedupe_key_for(
+        "",
+        received_at=no_id.received_at,
+        text=no_id.text,
+        title=no_id.title,
+        score=no_id.score,
+        customer_ref=str(no_id.customer_id),
+    )
+
+
+def test_dry_runs_and_re_imports_through_the_second_process(source, mixed_file):
+    dry = run(source, mixed_file, MIXED_OPTIONS, dry_run=True, parallel=True)
+    # A dry run stores no chunk, so it cannot see a duplicate of an earlier chunk's row.
+    assert dry.message == "11 rows read: 7 would create, 0 duplicates, 4 rejected."
+    assert FeedbackItem.objects.count() == 0
+    first = run(source, mixed_file, MIXED_OPTIONS, parallel=True)
+    second = run(source, mixed_file, MIXED_OPTIONS, parallel=True)
+    assert (first.created_count, second.created_count, second.duplicate_count) == (5, 0, 7)
+    assert FeedbackItem.objects.count() == 5
+
+
+def test_a_file_cut_short_fails_alike_after_the_chunks_before_it(source, monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 2)
+    records = [{"id": n, "created": "2026-01-05", "comment": f"note {n}"} for n in range(1, 6)]
+    data = (json.dumps(records)[:-30]).encode()  # the last record is cut in the middle
+    options = Options(
+        preset="generic",
+        mapping={"received_at": "created", "text": "comment", "external_id": "id"},
+    )
+    assert importing._can_fork()
+    serial = imported(source, data, options, parallel=False)
+    assert serial["batch"][:4] == (
+        "failed",
+        "line 1: the file ends in the middle of a JSON record; it may have been cut short.",
+        0,
+        4,
+    )
+    assert imported(source, data, options, parallel=True) == serial
+
+
+def test_a_calendar_without_working_days_fails_alike(source, mixed_file, settings):
+    settings.WORKING_DAYS = []
+    serial = imported(source, mixed_file, MIXED_OPTIONS, parallel=False)
+    assert serial["batch"][:2] == ("failed", "HARKEN_WORKING_DAYS names no working day.")
+    assert imported(source, mixed_file, MIXED_OPTIONS, parallel=True) == serial

@@ -863,6 +863,35 @@ def test_map_row_without_the_table_columns() -> None:
     assert bad.message == "line 9: row has 1 values but the header has 0"
 
 
+def test_repeated_cells_map_the_same_every_time() -> None:
+    # Dates and scores are remembered per context: the second row with the same cells
+    # gets equal values, and the same problems when they do not parse.
+    context = MapContext(
+        mapping={"received_at": "when", "text": "note", "score": "rating"},
+        scale="nps",
+        default_tz=UTC,
+    )
+    preset = get_preset("generic")
+    good = {"when": "2024-01-02 10:00", "note": "Fine", "rating": "9"}
+    bad = {"when": "2024-13-02", "note": "Odd", "rating": "11"}
+    first, again = (preset.map_row(Row(line, dict(good)), context) for line in (2, 3))
+    assert isinstance(first, CanonicalRecord) and isinstance(again, CanonicalRecord)
+    assert (
+        (again.received_at, again.score)
+        == (first.received_at, first.score)
+        == (
+            datetime(2024, 1, 2, 10, tzinfo=UTC),
+            Decimal(9),
+        )
+    )
+    errors = [preset.map_row(Row(line, dict(bad)), context) for line in (4, 5)]
+    assert [error.message for error in errors if isinstance(error, RowError)] == [
+        f"line {line}: column 'when': '2024-13-02' is not a date Harken can read; "
+        "column 'rating': 11 is outside the NPS scale 0\u201310"
+        for line in (4, 5)
+    ]
+
+
 def test_default_mapping_shows_the_preset_choices() -> None:
     with open_table(SAMPLES / "typeform.csv") as table:
         assert get_preset("typeform").default_mapping(table.columns) == {

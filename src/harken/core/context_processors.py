@@ -28,4 +28,7 @@ def harken(request: HttpRequest) -> dict[str, Any]:
             ]
             if links:
                 nav.append((section, links))
-    return {"harken_nav": nav, "company_name": settings.COMPANY_NAME}
+    alerts = []
+    if user is not None and user.is_authenticated:
+        alerts = [message for alert in registry.alerts if (message := alert(request))]
+    return {"harken_nav": nav, "company_name": settings.COMPANY_NAME, "harken_alerts": alerts}

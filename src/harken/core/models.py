@@ -60,8 +60,13 @@ class AuditedMixin(models.Model):
                     audit.record(
                         audit_action or f"{self.audit_name()}.updated", self, changes=changes
                     )
+        # Remember every saved field (not only the audited ones): models that guard
+        # frozen fields compare against these values.
         loaded = self._audit_loaded or {}
-        for f in fields:
+        saved: list[Any] = list(self._meta.concrete_fields)
+        if update_fields is not None:
+            saved = [f for f in saved if f.name in wanted or f.attname in wanted]
+        for f in saved:
             value = getattr(self, f.attname)
             loaded[f.attname] = copy.deepcopy(value) if isinstance(value, dict | list) else value
         self._audit_loaded = loaded

@@ -34,6 +34,18 @@ class MenuItem:
     icon: str = ""
 
 
+@dataclass(frozen=True)
+class ObjectLink:
+    """A button another app offers on a record's page: `url_name?<param>=<pk>`."""
+
+    model: str  # app_label.model_name of the record it appears on
+    label: str
+    url_name: str
+    permission: str
+    param: str
+    style: str = "outline-primary"
+
+
 @dataclass
 class Registry:
     menu: list[MenuItem] = field(default_factory=list)
@@ -43,6 +55,28 @@ class Registry:
     tick: list[tuple[str, Callable[..., str]]] = field(default_factory=list)
     # (name, panel(request) -> context dict or None) shown on the home page
     panels: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
+    object_links: list[ObjectLink] = field(default_factory=list)
+    # (code, the auditor's question, check(now) -> (outcome-count, message, records))
+    readiness: list[tuple[str, str, Callable[..., Any]]] = field(default_factory=list)
+    # `harken audit export` is provided by the assurance app
+    audit_export: list[Callable[..., Any]] = field(default_factory=list)
+    # Alerts shown at the top of every page: fn(request) -> message or None
+    alerts: list[Callable[..., Any]] = field(default_factory=list)
+    # Parts of the evidence pack other apps add: fn(start, end) -> list of parts
+    evidence: list[Callable[..., Any]] = field(default_factory=list)
+
+    def add_evidence(self, contributor: Callable[..., Any]) -> None:
+        if contributor not in self.evidence:
+            self.evidence.append(contributor)
+
+    def add_readiness(self, code: str, question: str, check: Callable[..., Any]) -> None:
+        if all(existing != code for existing, _, _ in self.readiness):
+            self.readiness.append((code, question, check))
+
+    def add_object_link(self, *links: ObjectLink) -> None:
+        for link in links:
+            if link not in self.object_links:
+                self.object_links.append(link)
 
     def add_menu(self, *items: MenuItem) -> None:
         for item in items:

@@ -34,6 +34,8 @@ class Transition:
     # Fields the person must fill in with the move (a reason, a verdict...).
     fields: Sequence[str] = field(default_factory=tuple)
     style: str = "primary"
+    # What follows the move, in the same transaction: after(obj, actor).
+    after: Callable[[Any, Any], None] | None = None
 
     def blockers(self, obj: Any) -> list[str]:
         return list(self.guard(obj)) if self.guard else []
@@ -94,4 +96,6 @@ def apply_transition(
             update_fields=[state_field, *(values or {})],
             audit_action=f"{obj._meta.model_name}.{transition.name}",
         )
+        if transition.after is not None:
+            transition.after(obj, actor)
     return obj

@@ -15,7 +15,7 @@ class CustomerStatus(models.TextChoices):
     INACTIVE = "inactive", _("Inactive")
 
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     CustomerStatus.PROSPECT: "info",
     CustomerStatus.ACTIVE: "success",
     CustomerStatus.INACTIVE: "secondary",

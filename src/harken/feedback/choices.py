@@ -37,7 +37,7 @@ class ItemStatus(models.TextChoices):
 
 
 OPEN_STATES = frozenset({ItemStatus.NEW, ItemStatus.TRIAGED, ItemStatus.UNDER_REVIEW})
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     ItemStatus.NEW: "primary",
     ItemStatus.TRIAGED: "info",
     ItemStatus.UNDER_REVIEW: "warning",
@@ -71,7 +71,11 @@ class Impact(models.TextChoices):
     CRITICAL = "critical", _("Critical")
 
 
-IMPACT_COLOURS = {Impact.MINOR: "secondary", Impact.MAJOR: "warning", Impact.CRITICAL: "danger"}
+IMPACT_COLOURS: dict[str, str] = {
+    Impact.MINOR: "secondary",
+    Impact.MAJOR: "warning",
+    Impact.CRITICAL: "danger",
+}
 
 
 class ExpectationType(models.TextChoices):
@@ -104,7 +108,7 @@ class BatchStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-BATCH_COLOURS = {
+BATCH_COLOURS: dict[str, str] = {
     BatchStatus.PENDING: "secondary",
     BatchStatus.RUNNING: "info",
     BatchStatus.COMPLETED: "success",

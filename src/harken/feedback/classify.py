@@ -50,9 +50,16 @@ def pattern_source(kind: str, pattern: str) -> str:
 
 
 WORD = re.compile(r"\w+")
+# Every ASCII character that is not a word character (\w), as a space.
+_ASCII_GAPS = bytes(code for code in range(128) if not WORD.match(chr(code)))
+_ASCII_TO_SPACE = bytes.maketrans(_ASCII_GAPS, b" " * len(_ASCII_GAPS))
 
 
 def words_of(text: str) -> list[str]:
+    if text.isascii():
+        # The words the regular expression finds, in a third of the time: an import splits
+        # the text of every row (RuleSet.suggest).
+        return text.lower().encode().translate(_ASCII_TO_SPACE).decode().split()
     return WORD.findall(text.casefold())
 
 

@@ -21,15 +21,18 @@ import datetime as dt
 import hashlib
 import io
 import json
+import multiprocessing
 import os
+import pickle
+import threading
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from harken.core import audit
@@ -45,6 +48,7 @@ from .choices import (
     ItemStatus,
     SentimentSource,
 )
+from .classify import RuleSet
 from .importers import (
     PRESETS,
     CanonicalRecord,
@@ -59,13 +63,19 @@ from .models import Category, FeedbackItem, ImportBatch, PerceptionSource
 from .services import (
     COMPLAINT_PREFIX,
     complaint_deadlines,
-    dedupe_key_for,
     rule_set,
     sentiment_from_score,
 )
 
 KIND_VALUES = frozenset(ItemKind.values)
-CHUNK_SIZE = 5000
+# Rows per transaction. Larger chunks write each page of the date indexes once for more
+# rows (see BulkWriter._session); 20,000 rows hold the write lock for about a second.
+CHUNK_SIZE = 20_000
+# Files from this size on are read in a second process (BulkWriter.write_from_file);
+# below it (about 25,000 rows of short text) starting that process does not pay.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+# SQLite's page cache during an import, in KiB (the default is 2,000).
+SQLITE_CACHE_KIB = 128 * 1024
 PREVIEW_ROWS = 10
 MAX_UPLOAD = 512 * 1024 * 1024
 REJECT_SAMPLE = 200
@@ -114,7 +124,7 @@ class Options:
             return MapContext.for_table(
                 table,
                 default_tz=tz,
-                date_order=self.date_order or None,  # type: ignore[arg-type]
+                date_order=self.date_order or None,
                 default_date=default_date,
                 default_kind=self.kind or None,
                 scale=self.scale or None,
@@ -149,21 +159,27 @@ FORMATS_BY_EXTENSION = {
 
 @contextmanager
 def _open(file: EvidenceFile, options: Options) -> Iterator[Any]:
-    """The stored file as a table; the format follows the uploaded name where it tells."""
-    extension = os.path.splitext(file.name)[1].lower()
-    with file.open() as handle:
-        try:
-            table = open_table(
-                handle,
-                format=FORMATS_BY_EXTENSION.get(extension),
-                delimiter=options.delimiter or None,
-                encoding=options.encoding or None,
-                header_rows=_header_rows(options.preset),
-            )
-        except ReaderError as exc:
-            raise ImportError_(str(exc)) from exc
-        with table:
-            yield table
+    """The stored file as a table."""
+    with file.open() as handle, _table(handle, file.name, options) as table:
+        yield table
+
+
+@contextmanager
+def _table(handle: IO[bytes], name: str, options: Options) -> Iterator[Any]:
+    """An open file as a table; the format follows the uploaded name where it tells."""
+    extension = os.path.splitext(name)[1].lower()
+    try:
+        table = open_table(
+            handle,
+            format=FORMATS_BY_EXTENSION.get(extension),
+            delimiter=options.delimiter or None,
+            encoding=options.encoding or None,
+            header_rows=_header_rows(options.preset),
+        )
+    except ReaderError as exc:
+        raise ImportError_(str(exc)) from exc
+    with table:
+        yield table
 
 
 def _header_rows(preset_key: str) -> int | None:
@@ -236,10 +252,9 @@ class References:
         self.customers: dict[str, tuple[int, int | None]] = {}
         self.contacts: dict[str, tuple[int, int]] = {}
 
-    def load(self, records: list[CanonicalRecord]) -> None:
-        refs = {r.customer_ref for r in records if r.customer_ref}
-        names = {r.customer_name for r in records if r.customer_name}
-        emails = {r.contact_email.lower() for r in records if r.contact_email}
+    def load(self, refs: set[str], names: set[str], emails: set[str]) -> None:
+        """Look up the customers (by reference or name) and contacts (by lower-case
+        address) one chunk names."""
         self.customers = {}
         self.contacts = {}
         if refs:
@@ -262,11 +277,297 @@ class References:
             ):
                 self.contacts[email.lower()] = (pk, customer_id)
 
-    def customer(self, record: CanonicalRecord) -> tuple[int | None, int | None]:
-        for key in (f"ref:{record.customer_ref}", f"name:{record.customer_name}"):
-            if key in self.customers:
-                return self.customers[key]
+    def customer(self, ref: str, name: str) -> tuple[int | None, int | None]:
+        """(customer, its region) by reference, else by name; (None, None) if neither."""
+        if ref and "ref:" + ref in self.customers:
+            return self.customers["ref:" + ref]
+        if name and "name:" + name in self.customers:
+            return self.customers["name:" + name]
         return None, None
+
+
+# --------------------------------------------------------------------------------------
+# Shaping records into table rows (no database: it runs in the reading process too)
+# --------------------------------------------------------------------------------------
+
+# The columns the writer fills once the chunk's customers and record numbers are known;
+# they lead every row written, followed by VARYING and then the import's constants.
+RESOLVED = ("number", "complaint_number", "customer_id", "contact_id", "region_id", "dedupe_key")
+# The columns RowShaper.shape_row fills for each record, in this order.
+VARYING = (
+    "kind",
+    "received_at",
+    "title",
+    "text",
+    "score",
+    "scale",
+    "product_line_id",
+    "external_id",
+    "tags",
+    "raw",
+    "acknowledged_at",
+    "resolved_at",
+    "category_id",
+    "suggested_category_id",
+    "suggestion_rule_id",
+    "sentiment_score",
+    "sentiment_label",
+    "sentiment_source",
+    "acknowledge_due",
+    "resolve_due",
+)
+
+Reject = tuple[int, str, str, dict[str, str]]
+"""A rejected row: its line, the column to blame, the reason, the raw values."""
+
+ShapedRow = tuple[tuple[Any, ...], str | None, str | None, str, str, str, str, int | None]
+"""One valid record as a row: the VARYING values (ready for the database), its
+de-duplication key (None when it depends on the customer), the content key's JSON
+before the customer (when the key is None), the received time as ISO text (for the
+digest), the customer reference and name, the lower-case contact address and the
+record's own region (None: the customer's)."""
+
+
+@dataclass
+class Chunk:
+    """What the writer stores in one transaction: up to `chunk_size` valid records as
+    rows, the rows rejected since the previous chunk, and how many rows were read by
+    then. `full` chunks report progress; the last one may be short. `error` is what
+    stopped the reading or shaping; the writer raises it after taking in the rest."""
+
+    read: int
+    rejected: list[Reject]
+    rows: list[ShapedRow]
+    lookups: tuple[set[str], set[str], set[str]]
+    full: bool
+    error: BaseException | None = None
+
+
+_UTC = dt.UTC
+# json.dumps(value, ensure_ascii=False) without building an encoder for every call.
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _sqlite_time(value: dt.datetime | None) -> str | None:
+    """SQLite keeps datetimes as naive UTC text, as Django's own adapter writes them."""
+    if value is None:
+        return None
+    return value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def _keep(value: Any) -> Any:
+    return value
+
+
+def _content_key(head: str, customer_ref: str) -> str:
+    """services.content_key, from the JSON of everything but the customer reference.
+
+    The writer learns the customer only after the reading process has shaped the row,
+    so the payload's JSON is finished here: the same text, hence the same key.
+    """
+    payload = f"{head}, {_dumps(customer_ref)}]"
+    return "h:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _content_head(received_at: dt.datetime, title: str, text: str, score: float | None) -> str:
+    """The JSON of services.content_key's payload without the closing customer reference."""
+    payload = [received_at.astimezone(_UTC).isoformat(), title.strip(), text.strip(), score]
+    return _dumps(payload)[:-1]
+
+
+class RowShaper:
+    """Turns canonical records of one source into rows for the table, without the database.
+
+    Validates each record (kind, date, score range), works out its product line, named
+    or suggested category, sentiment from the score and complaint deadlines, and makes
+    the values database-ready (JSON text; naive UTC text for SQLite). What needs the
+    database (customers, contacts, de-duplication, numbers) is left to the writer. It is
+    made in the importing process and runs there or in the reading process, so everything
+    it needs is read up front.
+    """
+
+    def __init__(
+        self,
+        source: PerceptionSource,
+        *,
+        refs: References,
+        rules: RuleSet,
+        now: dt.datetime,
+        vendor: str,
+    ) -> None:
+        self.source = source
+        self.default_kind = source.default_kind
+        self.default_scale = source.default_scale
+        self.product_lines = refs.product_lines
+        self.regions = refs.regions
+        self.categories = refs.categories
+        self.rules = rules
+        self.future_limit = now + dt.timedelta(days=1)
+        self.time = _sqlite_time if vendor == "sqlite" else _keep
+        self.sentiments: dict[tuple[float, str], tuple[float, str]] = {}
+        self.deadline_cache: dict[tuple[dt.date, bool], tuple[dt.date, dt.date]] = {}
+
+    def shape_row(self, record: CanonicalRecord, rejected: list[Reject]) -> ShapedRow | None:
+        """One record as a row, or None (and a rejection) when it is invalid."""
+        kind = record.kind or self.default_kind or ItemKind.ENQUIRY
+        if kind not in KIND_VALUES:
+            rejected.append(
+                (record.line, "kind", f"{kind!r} is not a kind of feedback", record.raw)
+            )
+            return None
+        received_at = record.received_at
+        if received_at is None:
+            rejected.append((record.line, "received_at", "no date received", record.raw))
+            return None
+        if received_at > self.future_limit:
+            rejected.append((record.line, "received_at", "the date is in the future", record.raw))
+            return None
+        score = float(record.score) if record.score is not None else None
+        scale = record.scale or (self.default_scale if score is not None else "")
+        ranged = score is not None and scale in SCALE_RANGES
+        if ranged:
+            low, high = SCALE_RANGES[scale]  # type: ignore[index]
+            if not low <= score <= high:  # type: ignore[operator]
+                reason = f"{score:g} is outside the {scale} scale {low}–{high}"
+                rejected.append((record.line, "score", reason, record.raw))
+                return None
+        text = record.text
+        title = record.title[:300]
+        external_id = record.external_id[:200]
+        key_id = external_id.strip()  # services.dedupe_key_for, when there is an id
+        key = "x:" + key_id[:200] if key_id else None
+        head = None if key else _content_head(received_at, title, text, score)
+
+        named = self.categories.get(record.category.casefold()) if record.category else None
+        category_id = rule_id = None
+        if named is not None:
+            category_id = named
+        else:
+            suggestion = self.rules.suggest(f"{title}\n{text}")
+            if suggestion is not None:
+                category_id, rule_id = suggestion.category_id, suggestion.rule_id
+        sentiment_score, sentiment_label, sentiment_source = None, "", ""
+        if ranged:
+            sentiment_score, sentiment_label = self.sentiment(score, scale)  # type: ignore[arg-type]
+            sentiment_source = SentimentSource.SCORE.value
+        acknowledge_due = resolve_due = None
+        if kind == ItemKind.COMPLAINT:
+            acknowledge_due, resolve_due = self.deadlines(received_at)
+
+        time = self.time
+        acknowledged_at, resolved_at = record.acknowledged_at, record.resolved_at
+        varying = (
+            kind,
+            time(received_at),
+            title,
+            text,
+            score,
+            scale,
+            self.product_lines.get(record.product_line.casefold()) if record.product_line else None,
+            external_id,
+            _dumps(list(record.tags)) if record.tags else "[]",
+            _dumps(record.raw),
+            None if acknowledged_at is None else time(acknowledged_at),
+            None if resolved_at is None else time(resolved_at),
+            category_id,
+            category_id,
+            rule_id,
+            sentiment_score,
+            sentiment_label,
+            sentiment_source,
+            None if acknowledge_due is None else time(acknowledge_due),
+            None if resolve_due is None else time(resolve_due),
+        )
+        region = self.regions.get(record.region.casefold()) if record.region else None
+        return (
+            varying,
+            key,
+            head,
+            received_at.isoformat(),
+            record.customer_ref,
+            record.customer_name,
+            record.contact_email.lower(),
+            region,
+        )
+
+    def sentiment(self, score: float, scale: str) -> tuple[float, str]:
+        """services.sentiment_from_score, remembered: a file has only a few distinct scores."""
+        key = (score, scale)
+        known = self.sentiments.get(key)
+        if known is None:
+            known = self.sentiments[key] = sentiment_from_score(score, scale)
+        return known
+
+    def deadlines(self, received_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """Complaint targets; working-day arithmetic is cached per local date and time."""
+        local = timezone.localtime(received_at)
+        key = (local.date(), local.weekday() in settings.WORKING_DAYS)
+        cached = self.deadline_cache.get(key)
+        if cached is None or local.weekday() not in settings.WORKING_DAYS:
+            due = complaint_deadlines(self.source, received_at)
+            if local.weekday() in settings.WORKING_DAYS:
+                # Same date, same working-day offsets: keep the dates, reapply the time.
+                self.deadline_cache[key] = (due[0].date(), due[1].date())
+            return due
+        tz = timezone.get_current_timezone()
+        clock = local.time().replace(tzinfo=None)
+        return (
+            timezone.make_aware(dt.datetime.combine(cached[0], clock), tz),
+            timezone.make_aware(dt.datetime.combine(cached[1], clock), tz),
+        )
+
+
+def chunks(
+    records: Iterable[CanonicalRecord | RowError], shaper: RowShaper, chunk_size: int
+) -> Iterator[Chunk]:
+    """Group mapped records into the writer's chunks of `chunk_size` valid records each,
+    shaped as they come (so a chunk's records are never held all at once), with the
+    rejections met on the way.
+
+    Errors come out where a writer taking whole chunks of records would have raised them:
+    an error while reading ends the stream with a chunk of the rows rejected so far; an
+    error while shaping stops the shaping, and the chunk is read to its end and passed
+    on with the error.
+    """
+    read = size = 0
+    rows: list[ShapedRow] = []
+    rejected: list[Reject] = []  # by the preset, as read
+    invalid: list[Reject] = []  # by the shaper
+    lookups: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+    error: Exception | None = None
+    try:
+        for record in records:
+            read += 1
+            if isinstance(record, RowError):
+                rejected.append((record.line, record.column or "", record.reason, record.raw))
+            else:
+                size += 1
+                if record.customer_ref:
+                    lookups[0].add(record.customer_ref)
+                if record.customer_name:
+                    lookups[1].add(record.customer_name)
+                if record.contact_email:
+                    lookups[2].add(record.contact_email.lower())
+                if error is None:
+                    try:
+                        row = shaper.shape_row(record, invalid)
+                    except Exception as exc:  # raised by the writer with this chunk
+                        error = exc
+                    else:
+                        if row is not None:
+                            rows.append(row)
+            if size >= chunk_size:
+                yield Chunk(read, rejected + invalid, rows, lookups, full=True, error=error)
+                if error is not None:
+                    return
+                size = 0
+                rows, rejected, invalid = [], [], []
+                lookups = (set(), set(), set())
+    except Exception as exc:  # raised by the writer, after the rows rejected so far
+        yield Chunk(read, rejected, [], (set(), set(), set()), full=False, error=exc)
+        return
+    if size or rejected:
+        yield Chunk(read, rejected + invalid, rows, lookups, full=False, error=error)
 
 
 # --------------------------------------------------------------------------------------
@@ -287,135 +588,46 @@ class BulkWriter:
         *,
         batch: ImportBatch | None = None,
         dry_run: bool = False,
-        chunk_size: int = CHUNK_SIZE,
+        chunk_size: int | None = None,
         actor_id: int | None = None,
     ) -> None:
         self.source = source
         self.batch = batch
         self.dry_run = dry_run
-        self.chunk_size = chunk_size
-        self.rules = rule_set()
+        self.chunk_size = chunk_size or CHUNK_SIZE
         self.refs = References()
-        self.fields = _insert_fields()
-        self.columns = [f.column for f in self.fields]
         self.created = 0
         self.duplicates = 0
-        self.rejected: list[tuple[int, str, str, dict[str, str]]] = []
+        self.rows_read = 0
+        self.rejected: list[Reject] = []
         self.digest = hashlib.sha256()
         self.actor_id = actor_id
         self.now = timezone.now()
-        self.future_limit = self.now + dt.timedelta(days=1)
         self.vendor = connection.vendor
-        self.defaults = {f.attname: f.get_default() for f in self.fields}
-        self.deadline_cache: dict[tuple[dt.date, bool], tuple[dt.date, dt.date]] = {}
-
-    # A rejected row: its line, the column to blame, the reason, the raw values.
-    def reject(self, line: int, column: str, reason: str, raw: dict[str, str]) -> None:
-        self.rejected.append((line, column, reason, raw))
-
-    def row_values(self, record: CanonicalRecord) -> dict[str, Any] | None:
-        """The column values of one record, or None (and a rejection) when it is invalid."""
-        source = self.source
-        kind = record.kind or source.default_kind or ItemKind.ENQUIRY
-        if kind not in KIND_VALUES:
-            self.reject(record.line, "kind", f"{kind!r} is not a kind of feedback", record.raw)
-            return None
-        received_at = record.received_at
-        if received_at is None:
-            self.reject(record.line, "received_at", "no date received", record.raw)
-            return None
-        if received_at > self.future_limit:
-            self.reject(record.line, "received_at", "the date is in the future", record.raw)
-            return None
-        score = float(record.score) if record.score is not None else None
-        scale = record.scale or (source.default_scale if score is not None else "")
-        if score is not None and scale in SCALE_RANGES:
-            low, high = SCALE_RANGES[scale]  # type: ignore[index]
-            if not low <= score <= high:
-                self.reject(
-                    record.line,
-                    "score",
-                    f"{score:g} is outside the {scale} scale {low}–{high}",
-                    record.raw,
-                )
-                return None
-        customer_id, region_id = self.refs.customer(record)
-        contact_id = None
-        if record.contact_email:
-            contact = self.refs.contacts.get(record.contact_email.lower())
-            if contact and (customer_id is None or contact[1] == customer_id):
-                contact_id, customer_id = contact[0], contact[1]
-        if record.region:
-            region_id = self.refs.regions.get(record.region.casefold(), region_id)
-        values = dict(self.defaults)
-        text = record.text
-        title = record.title[:300]
-        values.update(
+        self.shaper = RowShaper(
+            source, refs=self.refs, rules=rule_set(), now=self.now, vendor=self.vendor
+        )
+        fields = {f.attname: f for f in _insert_fields()}
+        constant = [f for name, f in fields.items() if name not in RESOLVED + VARYING]
+        self.columns = [fields[name].column for name in RESOLVED + VARYING]
+        self.columns += [f.column for f in constant]
+        # What every row of this import shares: the field defaults, then who and when.
+        shared = {f.attname: f.get_default() for f in constant}
+        shared.update(
             source_id=source.pk,
-            kind=kind,
-            received_at=received_at,
-            title=title,
-            text=text,
-            score=score,
-            scale=scale,
-            customer_id=customer_id,
-            contact_id=contact_id,
-            region_id=region_id,
-            product_line_id=self.refs.product_lines.get(record.product_line.casefold())
-            if record.product_line
-            else None,
-            external_id=record.external_id[:200],
-            tags=list(record.tags),
-            raw=record.raw,
-            import_batch_id=self.batch.pk if self.batch else None,
-            acknowledged_at=record.acknowledged_at,
-            resolved_at=record.resolved_at,
-            status=ItemStatus.NEW,
+            import_batch_id=batch.pk if batch else None,
+            status=ItemStatus.NEW.value,
             created_at=self.now,
             updated_at=self.now,
-            created_by_id=self.actor_id,
-            updated_by_id=self.actor_id,
+            created_by_id=actor_id,
+            updated_by_id=actor_id,
         )
-        values["dedupe_key"] = dedupe_key_for(
-            values["external_id"],
-            received_at=received_at,
-            text=text,
-            title=title,
-            score=score,
-            customer_ref=str(customer_id or record.customer_ref or record.customer_name),
-        )
-        named = self.refs.categories.get(record.category.casefold()) if record.category else None
-        suggestion = self.rules.suggest(f"{title}\n{text}") if named is None else None
-        if named is not None:
-            values["category_id"] = values["suggested_category_id"] = named
-        elif suggestion is not None:
-            values["category_id"] = values["suggested_category_id"] = suggestion.category_id
-            values["suggestion_rule_id"] = suggestion.rule_id
-        if score is not None and scale in SCALE_RANGES:
-            values["sentiment_score"], values["sentiment_label"] = sentiment_from_score(
-                score, scale
-            )
-            values["sentiment_source"] = SentimentSource.SCORE
-        if kind == ItemKind.COMPLAINT:
-            values["acknowledge_due"], values["resolve_due"] = self.deadlines(received_at)
-        return values
-
-    def deadlines(self, received_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-        """Complaint targets; working-day arithmetic is cached per local date and time."""
-        local = timezone.localtime(received_at)
-        key = (local.date(), local.weekday() in settings.WORKING_DAYS)
-        cached = self.deadline_cache.get(key)
-        if cached is None or local.weekday() not in settings.WORKING_DAYS:
-            due = complaint_deadlines(self.source, received_at)
-            if local.weekday() in settings.WORKING_DAYS:
-                # Same date, same working-day offsets: keep the dates, reapply the time.
-                self.deadline_cache[key] = (due[0].date(), due[1].date())
-            return due
-        tz = timezone.get_current_timezone()
-        clock = local.time().replace(tzinfo=None)
-        return (
-            timezone.make_aware(dt.datetime.combine(cached[0], clock), tz),
-            timezone.make_aware(dt.datetime.combine(cached[1], clock), tz),
+        prepare: dict[str, Callable[[Any], Any]] = {
+            "JSONField": _dumps,
+            "DateTimeField": self.shaper.time,
+        }
+        self.constants = tuple(
+            prepare.get(f.get_internal_type(), _keep)(shared[f.attname]) for f in constant
         )
 
     def write(
@@ -423,61 +635,75 @@ class BulkWriter:
         records: Iterable[CanonicalRecord | RowError],
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        chunk: list[CanonicalRecord] = []
+        """Write records read in this process."""
+        with self._session():
+            self.write_chunks(chunks(records, self.shaper, self.chunk_size), progress)
+
+    def write_chunks(
+        self, stream: Iterable[Chunk], progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Store chunks in their order; progress is told the rows read after each full one."""
         read = 0
-        for record in records:
-            read += 1
-            if isinstance(record, RowError):
-                self.reject(record.line, record.column or "", record.reason, record.raw)
-            else:
-                chunk.append(record)
-            if len(chunk) >= self.chunk_size:
-                self.flush(chunk)
-                chunk = []
-                if progress:
-                    progress(read)
-        if chunk:
-            self.flush(chunk)
+        for chunk in stream:
+            read = chunk.read
+            self.rejected.extend(chunk.rejected)
+            self.store(chunk)
+            if chunk.full and progress:
+                progress(read)
         if progress:
             progress(read)
         self.rows_read = read
 
-    def flush(self, records: list[CanonicalRecord]) -> None:
-        self.refs.load(records)
-        candidates: dict[str, dict[str, Any]] = {}
-        for record in records:
-            values = self.row_values(record)
-            if values is None:
-                continue
-            if values["dedupe_key"] in candidates:
+    def store(self, chunk: Chunk) -> None:
+        """One chunk: its new rows, their numbers and one audit event, in one transaction."""
+        if chunk.rows:
+            self.refs.load(*chunk.lookups)
+        refs = self.refs
+        candidates: dict[str, tuple[Any, ...]] = {}
+        for varying, key, head, received, ref, name, email, region in chunk.rows:
+            customer_id, region_id = refs.customer(ref, name)
+            contact_id = None
+            if email:
+                contact = refs.contacts.get(email)
+                if contact and (customer_id is None or contact[1] == customer_id):
+                    contact_id, customer_id = contact
+            if region is not None:
+                region_id = region
+            if key is None:
+                key = _content_key(head or "", str(customer_id or ref or name))
+            if key in candidates:
                 self.duplicates += 1
                 continue
-            candidates[values["dedupe_key"]] = values
+            candidates[key] = (customer_id, contact_id, region_id, varying, received)
+        if chunk.error is not None:
+            raise chunk.error
         if not candidates:
             return
         with transaction.atomic():
-            existing = set(
-                FeedbackItem.objects.filter(
-                    source=self.source, dedupe_key__in=list(candidates)
-                ).values_list("dedupe_key", flat=True)
-            )
+            existing = self._existing(list(candidates))
             self.duplicates += len(existing)
-            new = [v for key, v in candidates.items() if key not in existing]
+            new = [(key, row) for key, row in candidates.items() if key not in existing]
             if not new or self.dry_run:
                 self.created += len(new)
                 return
             numbers = reserve_numbers(FeedbackItem.number_prefix, len(new))
-            complaints = [v for v in new if v["kind"] == ItemKind.COMPLAINT]
-            complaint_numbers = iter(reserve_numbers(COMPLAINT_PREFIX, len(complaints)))
-            chunk_digest = hashlib.sha256()
-            for values, number in zip(new, numbers, strict=True):
-                values["number"] = number
-                if values["kind"] == ItemKind.COMPLAINT:
-                    values["complaint_number"] = next(complaint_numbers)
-                line = f"{number}\t{values['dedupe_key']}\t{values['received_at'].isoformat()}\n"
-                chunk_digest.update(line.encode())
-                self.digest.update(line.encode())
-            self.insert(new)
+            complaints = sum(1 for _, row in new if row[3][0] == ItemKind.COMPLAINT)
+            complaint_numbers = iter(reserve_numbers(COMPLAINT_PREFIX, complaints))
+            constants = self.constants
+            lines = []
+            params = []
+            for (key, (customer_id, contact_id, region_id, varying, received)), number in zip(
+                new, numbers, strict=True
+            ):
+                complaint_number = (
+                    next(complaint_numbers) if varying[0] == ItemKind.COMPLAINT else None
+                )
+                lines.append(f"{number}\t{key}\t{received}\n")
+                resolved = (number, complaint_number, customer_id, contact_id, region_id, key)
+                params.append((*resolved, *varying, *constants))
+            written = "".join(lines).encode()
+            self.digest.update(written)
+            self.insert(params)
             self.created += len(new)
             audit.record(
                 "importbatch.rows_added" if self.batch else "feedbackitem.bulk_added",
@@ -488,63 +714,42 @@ class BulkWriter:
                     "rows": len(new),
                     "first": numbers[0],
                     "last": numbers[-1],
-                    "digest": chunk_digest.hexdigest(),
+                    "digest": hashlib.sha256(written).hexdigest(),
                 },
             )
 
-    def insert(self, rows: list[dict[str, Any]]) -> None:
+    def _existing(self, keys: list[str]) -> set[str]:
+        """The keys already stored for the source.
+
+        One query with the keys as a single parameter (an array, or JSON for SQLite):
+        the ORM's IN list would prepare each of a chunk's keys as a separate parameter.
+        """
         table = FeedbackItem._meta.db_table
-        attnames = [f.attname for f in self.fields]
         if self.vendor == "postgresql":
-            self._copy(table, attnames, rows)
+            match, keys_param = "= ANY(%s)", keys
+        else:
+            match, keys_param = "IN (SELECT value FROM json_each(%s))", json.dumps(keys)
+        sql = f'SELECT dedupe_key FROM "{table}" WHERE source_id = %s AND dedupe_key {match}'  # noqa: S608 - our own names
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.source.pk, keys_param])
+            return {key for (key,) in cursor.fetchall()}
+
+    def insert(self, params: list[tuple[Any, ...]]) -> None:
+        """Insert rows holding a value for each of `self.columns`, in that order."""
+        table = FeedbackItem._meta.db_table
+        if self.vendor == "postgresql":
+            columns = ", ".join(f'"{c}"' for c in self.columns)
+            with connection.cursor() as cursor:
+                raw = cursor.cursor
+                with raw.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+                    for row in params:
+                        copy.write_row(row)
             return
-        json_names = {f.attname for f in self.fields if f.get_internal_type() == "JSONField"}
-        time_names = {f.attname for f in self.fields if f.get_internal_type() == "DateTimeField"}
-        utc = dt.UTC
-
-        # SQLite keeps datetimes as naive UTC text, as Django's own adapter writes them.
-        def sqlite_time(value: dt.datetime | None) -> str | None:
-            if value is None:
-                return None
-            return value.astimezone(utc).replace(tzinfo=None).isoformat(" ")
-
-        dumps = json.dumps
-        converters = [
-            (name, "json" if name in json_names else "time" if name in time_names else "")
-            for name in attnames
-        ]
-        tuples = [
-            [
-                dumps(values.get(name), ensure_ascii=False)
-                if how == "json"
-                else sqlite_time(values.get(name))
-                if how == "time"
-                else values.get(name)
-                for name, how in converters
-            ]
-            for values in rows
-        ]
         placeholders = ", ".join(["?"] * len(self.columns))
         sql = f'INSERT INTO "{table}" ({", ".join(self.columns)}) VALUES ({placeholders})'  # noqa: S608 - our own column names
         # The raw sqlite3 cursor: Django's wrapper would rewrite the placeholders per call.
         connection.ensure_connection()
-        connection.connection.executemany(sql, tuples)
-
-    def _copy(self, table: str, attnames: list[str], rows: list[dict[str, Any]]) -> None:
-        json_names = {f.attname for f in self.fields if f.get_internal_type() == "JSONField"}
-        columns = ", ".join(f'"{c}"' for c in self.columns)
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:  # type: ignore[union-attr]
-                for values in rows:
-                    copy.write_row(
-                        [
-                            json.dumps(values.get(n), ensure_ascii=False)
-                            if n in json_names
-                            else values.get(n)
-                            for n in attnames
-                        ]
-                    )
+        connection.connection.executemany(sql, params)
 
     def rejects_csv(self) -> bytes | None:
         if not self.rejected:
@@ -555,6 +760,148 @@ class BulkWriter:
         for line, column, reason, raw in sorted(self.rejected, key=lambda r: r[0]):
             writer.writerow([line, column, reason, json.dumps(raw, ensure_ascii=False)[:10000]])
         return out.getvalue().encode("utf-8-sig")
+
+    @contextmanager
+    def _session(self) -> Iterator[None]:
+        """A larger page cache for the import on SQLite, given back at the end.
+
+        The table's indexes on received_at take rows in date order, which a file rarely
+        is in: each chunk touches pages all over them, and with SQLite's default 2 MB
+        cache those pages are read and written again for every chunk.
+        """
+        if self.vendor != "sqlite":
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            previous = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {previous}")
+
+    # ----------------------------------------------------------------------------------
+    # Reading in a second process
+    # ----------------------------------------------------------------------------------
+
+    def write_from_file(self, job: ReadJob, progress: Callable[[int], None] | None = None) -> None:
+        """Write the rows of a stored file that a forked process reads, maps and shapes.
+
+        Reading, mapping and shaping are pure Python and take as long as the database
+        work, so a second process does them while this one writes: it hands over each
+        chunk as it is complete, and stays at most one chunk ahead, so memory holds two
+        chunks whatever the size of the file. The chunks are those of `write`, in file
+        order, so counts, rejections, numbers, audit events and digests are the same.
+        """
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        # The child inherits this process's memory, database connections included. It
+        # never uses them; closing the idle ones first means it holds no open socket at
+        # all (a connection inside a transaction stays: closing it would end that).
+        for alias in connections:
+            if not connections[alias].in_atomic_block:
+                connections[alias].close()
+        reader = context.Process(
+            target=_read_in_child,
+            args=(job, self.shaper, self.chunk_size, sender),
+            name="harken-import-reader",
+            daemon=True,
+        )
+        reader.start()
+        sender.close()
+        try:
+            with self._session():
+                self.write_chunks(_received(receiver, reader), progress)
+        finally:
+            receiver.close()
+            if reader.is_alive():
+                reader.terminate()  # we stopped early: it may be waiting to hand over a chunk
+            reader.join()
+
+
+@dataclass
+class ReadJob:
+    """What the reading process needs to read a stored file as the importing one would."""
+
+    path: str
+    name: str
+    options: Options
+    preset: str
+
+
+def _read_in_child(job: ReadJob, shaper: RowShaper, chunk_size: int, sender: Any) -> None:
+    """The reading process: read, map and shape the file, sending the chunks in order and
+    None at the end. It never touches the database."""
+    try:
+        try:
+            with open(job.path, "rb") as handle, _table(handle, job.name, job.options) as table:
+                preset = get_preset(job.preset)
+                context = job.options.context(table)
+                rows = (preset.map_row(row, context) for row in table)
+                for chunk in chunks(rows, shaper, chunk_size):
+                    _send(sender, chunk)
+        except Exception as exc:  # the file could not be opened again
+            _send(sender, Chunk(0, [], [], (set(), set(), set()), full=False, error=exc))
+        else:
+            sender.send(None)
+    except OSError:
+        pass  # the importing process stopped listening: it failed, and ends this one
+    finally:
+        sender.close()
+
+
+def _send(sender: Any, chunk: Chunk) -> None:
+    """Send a chunk; an error that cannot be pickled goes as its type and message."""
+    try:
+        sender.send(chunk)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        if chunk.error is None:
+            raise
+        chunk.error = RuntimeError(f"{type(chunk.error).__name__}: {chunk.error}")
+        sender.send(chunk)
+
+
+def _received(receiver: Any, reader: Any) -> Iterator[Chunk]:
+    """The chunks the reading process sends, until its end mark."""
+    while True:
+        try:
+            chunk = receiver.recv()
+        except EOFError:
+            reader.join()
+            raise ImportError_(
+                f"The process reading the file stopped unexpectedly (exit code {reader.exitcode})."
+            ) from None
+        if chunk is None:
+            return
+        yield chunk
+        if chunk.error is not None:
+            return
+
+
+def _can_fork() -> bool:
+    """Whether a reading process can be forked here safely.
+
+    Only without other Python threads: one of them (a progress bar's refresh thread)
+    might hold a lock at the moment of the fork that the child would then wait for
+    forever. Daemonic processes may not have children.
+    """
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def _local_path(file: EvidenceFile) -> str | None:
+    """The stored file's path on this machine, or None when the storage has none."""
+    from django.core.files.storage import default_storage
+
+    try:
+        return str(default_storage.path(file.path))
+    except NotImplementedError:
+        return None
 
 
 # --------------------------------------------------------------------------------------
@@ -587,8 +934,18 @@ def create_batch(
     )
 
 
-def run_import(batch: ImportBatch, *, progress: Callable[[int], None] | None = None) -> ImportBatch:
+def run_import(
+    batch: ImportBatch,
+    *,
+    progress: Callable[[int], None] | None = None,
+    parallel: bool | None = None,
+) -> ImportBatch:
     """Read the batch's file and write its rows; the batch records counts and rejects.
+
+    Files of PARALLEL_MIN_BYTES and more are read, mapped and shaped by a forked second
+    process while this one writes (BulkWriter.write_from_file), when the storage keeps
+    the file on this machine and this process may fork; `parallel` forces that path on
+    (where possible) or off. Both paths give the same result.
 
     Causes: `importbatch.started`, one `importbatch.rows_added` per chunk and
     `importbatch.completed` (or `importbatch.failed`) audit events.
@@ -606,7 +963,12 @@ def run_import(batch: ImportBatch, *, progress: Callable[[int], None] | None = N
             if not batch.preset:
                 batch.preset = preset.key
             context = options.context(table)
-            writer.write((preset.map_row(row, context) for row in table), progress=progress)
+            path = _local_path(batch.file) if parallel is not False and _can_fork() else None
+            if path is not None and (parallel or batch.file.size >= PARALLEL_MIN_BYTES):
+                job = ReadJob(path, batch.file.name, options, preset.key)
+                writer.write_from_file(job, progress=progress)
+            else:
+                writer.write((preset.map_row(row, context) for row in table), progress=progress)
     except (ImportError_, ReaderError, IntegrityError, ValueError) as exc:
         return _finish(batch, writer, failed=str(exc))
     return _finish(batch, writer)

@@ -66,7 +66,7 @@ class SignalStatus(models.TextChoices):
     DISMISSED = "dismissed", _("Dismissed")
 
 
-SIGNAL_COLOURS = {
+SIGNAL_COLOURS: dict[str, str] = {
     SignalStatus.OPEN: "danger",
     SignalStatus.ACKNOWLEDGED: "warning",
     SignalStatus.ACTIONED: "success",

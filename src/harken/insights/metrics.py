@@ -393,12 +393,22 @@ def exposure_total(scope: Scope, kind: str = ExposureKind.ORDERS_SHIPPED) -> flo
     return None if total is None else float(total)
 
 
-def value(scope: Scope, metric: str) -> Value:
-    """One metric over the whole scope."""
+def value(scope: Scope, metric: str, cell: Totals | None = None) -> Value:
+    """One metric over the whole scope (`cell`: the scope's totals, when known already)."""
     if metric == Metric.OTIF:
         return otif(scope)
     exposure = exposure_total(scope) if metric == Metric.COMPLAINT_RATE else None
-    return metric_value(metric, totals(scope), exposure)
+    return metric_value(metric, cell if cell is not None else totals(scope), exposure)
+
+
+def cached_totals(scope: Scope, cache: dict[Scope, Totals] | None) -> Totals:
+    """Totals of a scope, remembered in `cache` (one dashboard or pack asks many metrics
+    of the same two periods)."""
+    if cache is None:
+        return totals(scope)
+    if scope not in cache:
+        cache[scope] = totals(scope)
+    return cache[scope]
 
 
 def otif(scope: Scope) -> Value:
@@ -472,14 +482,22 @@ class Change:
 
 
 def compare(
-    scope: Scope, metric: str, previous: Scope | None = None, *, alpha: float = 0.05
+    scope: Scope,
+    metric: str,
+    previous: Scope | None = None,
+    *,
+    alpha: float = 0.05,
+    cache: dict[Scope, Totals] | None = None,
 ) -> Change:
-    """The metric now and in the previous period, with the right test of the change."""
+    """The metric now and in the previous period, with the right test of the change.
+
+    Pass the same `cache` dict to several calls to count each period's totals once.
+    """
     from .choices import HIGHER_IS_WORSE
 
     previous = previous or scope.previous()
-    now_cell, before_cell = totals(scope), totals(previous)
-    current, earlier = value(scope, metric), value(previous, metric)
+    now_cell, before_cell = cached_totals(scope, cache), cached_totals(previous, cache)
+    current, earlier = value(scope, metric, now_cell), value(previous, metric, before_cell)
     p_value: float | None = None
     test = ""
     warning = None

@@ -175,8 +175,10 @@ def proportion_dict(result: st.ProportionResult) -> dict[str, Any]:
     }
 
 
-def headline(scope: metrics.Scope, item: Headline) -> dict[str, Any]:
-    change = metrics.compare(scope, item.metric, alpha=ALPHA)
+def headline(
+    scope: metrics.Scope, item: Headline, cache: dict[metrics.Scope, metrics.Totals] | None = None
+) -> dict[str, Any]:
+    change = metrics.compare(scope, item.metric, alpha=ALPHA, cache=cache)
     if item.metric == Metric.OTIF:
         url = exposure_url(scope, [ExposureKind.DELIVERIES, ExposureKind.DELIVERIES_OTIF])
     elif item.complaints_only:
@@ -475,7 +477,8 @@ def dashboard_data(scope: metrics.Scope, today: dt.date | None = None) -> dict[s
     """Everything the dashboard shows, JSON-ready."""
     today = today or timezone.localdate()
     previous = scope.previous()
-    nps_counts = metrics.totals(scope).histogram("nps", NPS_BUCKETS)
+    cache: dict[metrics.Scope, metrics.Totals] = {}
+    nps_counts = metrics.cached_totals(scope, cache).histogram("nps", NPS_BUCKETS)
     return {
         "scope": {
             **scope.as_params(),
@@ -485,7 +488,7 @@ def dashboard_data(scope: metrics.Scope, today: dt.date | None = None) -> dict[s
             "previous_to": previous.date_to.isoformat(),
         },
         "records_url": scope_records_url(scope),
-        "headline": [headline(scope, item) for item in HEADLINES],
+        "headline": [headline(scope, item, cache) for item in HEADLINES],
         "timings": timings(scope, previous),
         "retention": retention_figures(scope, previous),
         "trends": trends(scope),

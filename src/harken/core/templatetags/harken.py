@@ -53,3 +53,20 @@ def json_value(value: Any) -> str:
 @register.simple_tag
 def badge(label: Any, colour: str = "secondary") -> str:
     return format_html('<span class="badge text-bg-{}">{}</span>', colour, label)
+
+
+@register.inclusion_tag("generic/_object_links.html", takes_context=True)
+def object_links(context: Any, obj: Any) -> dict[str, Any]:
+    """Buttons other apps offer on this record (core.registry.ObjectLink)."""
+    from django.urls import reverse
+
+    from ..registry import registry
+
+    user = context["request"].user
+    label = obj._meta.label_lower
+    links = [
+        (link.label, f"{reverse(link.url_name)}?{link.param}={obj.pk}", link.style)
+        for link in registry.object_links
+        if link.model == label and user.has_perm(link.permission)
+    ]
+    return {"links": links}

@@ -99,6 +99,9 @@ _WEEKDAY_PREFIX_RE = re.compile(
     r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE
 )
 _NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
+# The layouts most exports use (2026-03-01, 2026-03-01 10:00, 2026-03-01T10:00:00.5): for them
+# the general path below ends in datetime.fromisoformat anyway, so they go there directly.
+_PLAIN_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
 
 # Excel's day 0 is 1899-12-31, but Excel also counts a 29 February 1900 that never existed,
 # so from day 61 on the real calendar is one day behind its serial numbers.
@@ -256,6 +259,11 @@ def parse_datetime(
     are tried, so a stated day-first layout can never be overruled by a guess. A value without
     a zone is taken to be in ``default_tz``. Raises ``ValueError`` quoting the text otherwise.
     """
+    if isinstance(text, str) and not formats and _PLAIN_ISO_RE.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=default_tz)
+        except ValueError:
+            pass  # 2026-02-30: the general path gives the message
     if isinstance(text, datetime):
         return _aware(text, default_tz)
     if isinstance(text, date):
@@ -787,6 +795,11 @@ def clean_text(text: object, *, strip_quote_prefix: bool = False) -> str:
     value = text if isinstance(text, str) else str(text)
     if not value:
         return ""
+    if value.isprintable():
+        # No line break, control character or byte-order mark (none of them is printable):
+        # only normalising and stripping are left, and NFC of ASCII text is the text itself.
+        value = (value if value.isascii() else unicodedata.normalize("NFC", value)).strip()
+        return _QUOTE_PREFIX_RE.sub("", value) if strip_quote_prefix else value
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL_CHARS_RE.sub("", value).lstrip("\ufeff")
     value = unicodedata.normalize("NFC", value).strip()

@@ -16,8 +16,15 @@ class Command(BaseCommand):
         sub.add_parser("verify", help="Recompute every event's hash and link.")
         show = sub.add_parser("show", help="Print the latest events.")
         show.add_argument("--limit", type=int, default=20)
+        export = sub.add_parser("export", help="Write the evidence pack of a period (a ZIP).")
+        export.add_argument("--from", dest="date_from", required=True, help="YYYY-MM-DD")
+        export.add_argument("--to", dest="date_to", required=True, help="YYYY-MM-DD")
+        export.add_argument("--out", required=True, help="The ZIP to write.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["verb"] == "export":
+            self.export(options)
+            return
         if options["verb"] == "show":
             for event in AuditEvent.objects.order_by("-seq")[: options["limit"]]:
                 self.stdout.write(
@@ -39,3 +46,27 @@ class Command(BaseCommand):
             f"({result.count} events before it verify)"
         )
         raise SystemExit(1)
+
+    def export(self, options: dict[str, Any]) -> None:
+        import datetime as dt
+
+        from django.core.management.base import CommandError
+
+        from harken.core.registry import registry
+
+        try:
+            start = dt.date.fromisoformat(options["date_from"])
+            end = dt.date.fromisoformat(options["date_to"])
+        except ValueError as exc:
+            raise CommandError("--from and --to take dates as YYYY-MM-DD.") from exc
+        if start > end:
+            raise CommandError("--from is after --to.")
+        if not registry.audit_export:
+            raise CommandError(
+                "No app provides the evidence pack (the assurance app is not installed)."
+            )
+        record = registry.audit_export[0](start, end, options["out"])
+        self.stdout.write(
+            f"{record.number}: evidence pack written to {options['out']} "
+            f"(SHA-256 {record.file.sha256}; chain head {record.chain_head_seq} {record.chain_head_hash})"
+        )

@@ -11,6 +11,24 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
+def static_files_changed() -> bool:
+    """Whether any static file is newer than the last collected manifest (collecting and
+    compressing every file again takes several seconds, so `serve` skips it when it can)."""
+    from pathlib import Path
+
+    from django.contrib.staticfiles.finders import get_finders
+
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    collected = manifest.stat().st_mtime
+    for finder in get_finders():
+        for path, storage in finder.list([]):
+            if Path(storage.path(path)).stat().st_mtime > collected:
+                return True
+    return False
+
+
 class Command(BaseCommand):
     help = "Serve Harken with gunicorn (the same command `make run` uses)."
 
@@ -30,7 +48,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("collectstatic", interactive=False, verbosity=0)
+        if static_files_changed():
+            call_command("collectstatic", interactive=False, verbosity=0)
         bind = f"{options['host']}:{options['port']}"
         engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         self.stdout.write(f"Harken on http://{bind}/ (database: {engine})")
