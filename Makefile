@@ -70,7 +70,7 @@ system-deps:
 	$(call apt_install,libpango-1.0-0 libpangoft2-1.0-0)
 
 browser: system-deps
-	$(call apt_install,chromium poppler-utils)
+	$(call apt_install,chromium poppler-utils dovecot-imapd openssl)
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

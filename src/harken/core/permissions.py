@@ -37,8 +37,8 @@ VERBS = (
 # the reporting): whole apps, and from feedback only the items themselves (the source
 # register, taxonomy and imports belong to the quality roles). Apps that do not exist
 # yet are harmless here.
-INPUT_APPS = frozenset({"customers", "communications", "orders", "property"})
-INPUTS = INPUT_APPS | {"feedback.feedbackitem"}
+INPUT_APPS = frozenset({"customers", "orders", "property"})
+INPUTS = INPUT_APPS | {"feedback.feedbackitem", "communications.communication"}
 
 # role -> verb -> app labels or "app.model" names, or ANY.
 MATRIX: dict[str, dict[str, frozenset[str] | str]] = {
@@ -54,7 +54,7 @@ MATRIX: dict[str, dict[str, frozenset[str] | str]] = {
         "classify": ANY,
     },
     Role.CUSTOMER_FACING: {
-        "view": INPUT_APPS | {"feedback", "documents", "surveys"},
+        "view": INPUT_APPS | {"feedback", "communications", "documents", "surveys"},
         "add": INPUTS,
         "change": INPUTS,
         "export": frozenset({"customers"}),
