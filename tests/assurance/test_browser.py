@@ -7,31 +7,39 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from tests.conftest import login
+from tests.factories import PerceptionSourceFactory
 
 from harken.actions import services as actions
 from harken.actions.models import EffectivenessCheck, Theme
 from harken.feedback.models import Category
 from harken.feedback.services import Intake, record_feedback
 from harken.insights.forms import preset_period
-from tests.conftest import login
-from tests.factories import PerceptionSourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_from_a_dashboard_number_to_the_effectiveness_verdict(page, live_server, quality_manager, owner):
+def test_from_a_dashboard_number_to_the_effectiveness_verdict(
+    page, live_server, quality_manager, owner
+):
     start, end = preset_period("last_quarter", timezone.localdate())
     inbox = PerceptionSourceFactory(name="Complaints inbox", default_kind="complaint")
     item, _ = record_feedback(
         Intake(
             source=inbox,
             text="The certificate of conformity was missing again",
-            received_at=timezone.make_aware(dt.datetime.combine(start + dt.timedelta(days=3), dt.time(10))),
+            received_at=timezone.make_aware(
+                dt.datetime.combine(start + dt.timedelta(days=3), dt.time(10))
+            ),
         )
     )
-    theme = Theme.objects.create(title="Missing certificates", category=Category.objects.get(code="documentation"))
+    theme = Theme.objects.create(
+        title="Missing certificates", category=Category.objects.get(code="documentation")
+    )
     theme.items.add(item)
-    actions.dispose(theme, actor=quality_manager, decision="fix", rationale="A contract requirement")
+    actions.dispose(
+        theme, actor=quality_manager, decision="fix", rationale="A contract requirement"
+    )
     action = actions.open_action(
         actor=quality_manager,
         kind="corrective",
@@ -67,4 +75,6 @@ def test_from_a_dashboard_number_to_the_effectiveness_verdict(page, live_server,
     page.wait_for_url("**/assurance/trace/**")
     effectiveness = page.get_by_test_id("stage-effectiveness")
     assert effectiveness.get_by_text(f"{action.number}: Effective").is_visible()
-    assert page.get_by_test_id("stage-decision").get_by_text("Fix: Missing certificates").is_visible()
+    assert (
+        page.get_by_test_id("stage-decision").get_by_text("Fix: Missing certificates").is_visible()
+    )
