@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.urls import include, path
 from django.utils import timezone
+from playwright.sync_api import expect
 from tests.conftest import login
 from tests.factories import ProductLineFactory
 from tests.feedback.factories import PerceptionSourceFactory
@@ -107,7 +108,9 @@ def test_a_signal_becomes_an_action_with_its_root_cause_and_check_on_the_board(
 
     title = page.get_by_label("Title")
     assert title.input_value().startswith("Industrial Valves — Delivery")
-    assert page.get_by_test_id("linked").get_by_text("Industrial Valves — Delivery").is_visible()
+    expect(
+        page.get_by_test_id("linked").get_by_text("Industrial Valves — Delivery")
+    ).to_be_visible()
     page.get_by_label("Priority").select_option(label="High")
     page.get_by_label("Origin").fill("Control chart on the dashboard")
     page.get_by_role("button", name="Open the action").click()
@@ -115,8 +118,7 @@ def test_a_signal_becomes_an_action_with_its_root_cause_and_check_on_the_board(
     action = Action.objects.get()
     assert action.signals.count() == 1
     assert action.items.count() >= 12  # the complaints behind the signal are cited
-    assert page.get_by_test_id("problem").get_by_text("Delivery", exact=True).first.is_visible()
-
+    expect(page.get_by_test_id("problem").get_by_text("Delivery", exact=True).first).to_be_visible()
     page.get_by_role("link", name="Record the analysis").click()
     page.wait_for_url("**/root-cause/")
     page.get_by_label("5 whys").check()
@@ -133,8 +135,7 @@ def test_a_signal_becomes_an_action_with_its_root_cause_and_check_on_the_board(
     assert whys.nth(1).inner_text() == "Why at the hub? Loads are consolidated weekly."
     page.get_by_role("button", name="Root cause found").click()
     page.wait_for_url(f"**/actions/{action.pk}/")
-    assert page.get_by_test_id("status").get_by_text("Root cause found").is_visible()
-
+    expect(page.get_by_test_id("status").get_by_text("Root cause found")).to_be_visible()
     page.get_by_role("link", name="Define the check").click()
     page.wait_for_url("**/check/")
     assert page.get_by_label("Metric").input_value() == "complaint_rate"
@@ -149,7 +150,7 @@ def test_a_signal_becomes_an_action_with_its_root_cause_and_check_on_the_board(
     page.wait_for_url(f"**/actions/{action.pk}/#effectiveness")
     check = page.get_by_test_id("effectiveness")
     assert check.get_by_test_id("target").inner_text() == "Falls by at least 40 %"
-    assert check.get_by_test_id("proposed-verdict").get_by_text("provisional").is_visible()
+    expect(check.get_by_test_id("proposed-verdict").get_by_text("provisional")).to_be_visible()
     page.wait_for_function(
         "document.querySelector('canvas[data-chart=effectiveness]').chart !== undefined"
     )
@@ -158,5 +159,5 @@ def test_a_signal_becomes_an_action_with_its_root_cause_and_check_on_the_board(
     column = page.get_by_test_id("column-root_cause_found")
     card = column.get_by_test_id("card")
     assert card.count() == 1
-    assert card.get_by_role("link", name=action.number).is_visible()
-    assert card.get_by_text("High").is_visible()
+    expect(card.get_by_role("link", name=action.number)).to_be_visible()
+    expect(card.get_by_text("High")).to_be_visible()

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 from tests.conftest import login
 from tests.factories import PerceptionSourceFactory
 
@@ -74,7 +75,7 @@ def test_from_a_dashboard_number_to_the_effectiveness_verdict(
     page.get_by_role("link", name="Trace").click()
     page.wait_for_url("**/assurance/trace/**")
     effectiveness = page.get_by_test_id("stage-effectiveness")
-    assert effectiveness.get_by_text(f"{action.number}: Effective").is_visible()
+    expect(effectiveness.get_by_text(f"{action.number}: Effective")).to_be_visible()
     assert (
         page.get_by_test_id("stage-decision").get_by_text("Fix: Missing certificates").is_visible()
     )

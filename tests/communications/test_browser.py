@@ -1,6 +1,7 @@
 """In a real browser: log a phone call from the customer's page and find it on the timeline."""
 
 import pytest
+from playwright.sync_api import expect
 from tests.conftest import login
 from tests.factories import ContactFactory, CustomerFactory
 
@@ -25,8 +26,8 @@ def test_a_phone_call_logged_from_the_customer_page_is_on_its_timeline(page, liv
     page.get_by_role("button", name="Log it").click()
     page.wait_for_url(f"**/communications/customers/{customer.pk}/timeline/")
     timeline = page.get_by_test_id("timeline")
-    assert timeline.get_by_role("link", name="Pressure test certificate").is_visible()
-    assert timeline.get_by_text("Phone from Ingrid Berg").is_visible()
+    expect(timeline.get_by_role("link", name="Pressure test certificate")).to_be_visible()
+    expect(timeline.get_by_text("Phone from Ingrid Berg")).to_be_visible()
     call = Communication.objects.get()
     assert (call.channel, call.customer, call.staff.username) == ("phone", customer, "staff")
     timeline.get_by_role("link", name="Pressure test certificate").click()

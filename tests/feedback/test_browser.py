@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 from tests.conftest import login
 from tests.feedback.factories import FeedbackItemFactory, PerceptionSourceFactory
 
@@ -29,16 +30,14 @@ def test_upload_map_import_and_find_an_imported_item(page, live_server, analyst)
     page.get_by_label("Exported from").select_option(label="Other (map the columns)")
     page.get_by_role("button", name="Upload and preview").click()
     page.wait_for_url("**/map/")
-    assert page.get_by_test_id("detected").get_by_text("CSV").is_visible()
-
+    expect(page.get_by_test_id("detected").get_by_text("CSV")).to_be_visible()
     page.get_by_label("Received at", exact=True).select_option("When")
     page.get_by_label("Text", exact=True).select_option("Customer said")
     page.get_by_label("Id in the source system").select_option("Ref")
     page.get_by_label("Kind when a row does not say").select_option(label="Complaint")
     page.get_by_role("button", name="Preview again").click()
     preview = page.get_by_test_id("mapped-preview")
-    assert preview.get_by_text("The flange arrived with deep scratches").is_visible()
-
+    expect(preview.get_by_text("The flange arrived with deep scratches")).to_be_visible()
     page.get_by_role("button", name="Import", exact=True).click()
     page.wait_for_url("**/feedback/imports/*/")
     assert page.get_by_test_id("created-count").inner_text() == "2"

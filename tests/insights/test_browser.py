@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 from tests.conftest import login
 from tests.factories import ProductLineFactory
 from tests.feedback.factories import PerceptionSourceFactory
@@ -66,14 +67,14 @@ def test_a_jump_in_delivery_complaints_leads_from_the_dashboard_to_the_complaint
     page.goto(f"{live_server.url}/insights/")
     signals = page.get_by_test_id("open-signals")
     link = signals.get_by_role("link", name="Industrial Valves — Delivery").first
-    assert link.is_visible()
+    expect(link).to_be_visible()
     link.click()
     page.wait_for_url("**/insights/signals/*/")
-    assert page.get_by_test_id("evidence").get_by_text("12", exact=True).first.is_visible()
+    expect(page.get_by_test_id("evidence").get_by_text("12", exact=True).first).to_be_visible()
     page.get_by_test_id("records-link").click()
     page.wait_for_url("**/feedback/items/?**")
     table = page.get_by_test_id("object-table")
     assert table.get_by_role("row").count() == 1 + 12  # the header and the spike's complaints
     table.locator("tbody a").first.click()
     page.wait_for_url("**/feedback/items/*/")
-    assert page.get_by_text(f"Shipment {spike_month:%Y-%m}/", exact=False).first.is_visible()
+    expect(page.get_by_text(f"Shipment {spike_month:%Y-%m}/", exact=False).first).to_be_visible()
