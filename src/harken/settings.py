@@ -125,6 +125,8 @@ INSTALLED_APPS = [
     "harken.documents",
     "harken.communications",
     "harken.feedback",
+    "harken.orders",
+    "harken.property",
     "harken.insights",
     "harken.actions",
     "harken.reviews",

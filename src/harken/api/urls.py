@@ -11,6 +11,8 @@ from harken.customers import api as customers_api
 from harken.documents import api as documents_api
 from harken.feedback import api as feedback_api
 from harken.insights import api as insights_api
+from harken.orders import api as orders_api
+from harken.property import api as property_api
 from harken.reviews import api as reviews_api
 
 from . import core_api
@@ -37,6 +39,8 @@ feedback_api.register(router)
 insights_api.register(router)
 actions_api.register(router)
 reviews_api.register(router)
+orders_api.register(router)
+property_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -37,8 +37,25 @@ VERBS = (
 # the reporting): whole apps, and from feedback only the items themselves (the source
 # register, taxonomy and imports belong to the quality roles). Apps that do not exist
 # yet are harmless here.
-INPUT_APPS = frozenset({"customers", "orders", "property"})
-INPUTS = INPUT_APPS | {"feedback.feedbackitem", "communications.communication"}
+INPUT_APPS = frozenset({"customers", "property"})
+# From orders, the records of an enquiry's way to an order (the intake profiles, review
+# checklist and escalation matrix are the method, owned by the quality roles).
+ORDER_INPUTS = frozenset(
+    f"orders.{model}"
+    for model in (
+        "enquiry",
+        "enquiryattachment",
+        "requirementreview",
+        "reviewanswer",
+        "offer",
+        "order",
+        "orderversion",
+        "changerequest",
+        "escalation",
+        "notice",
+    )
+)
+INPUTS = INPUT_APPS | ORDER_INPUTS | {"feedback.feedbackitem", "communications.communication"}
 
 # role -> verb -> app labels or "app.model" names, or ANY.
 MATRIX: dict[str, dict[str, frozenset[str] | str]] = {
@@ -54,7 +71,7 @@ MATRIX: dict[str, dict[str, frozenset[str] | str]] = {
         "classify": ANY,
     },
     Role.CUSTOMER_FACING: {
-        "view": INPUT_APPS | {"feedback", "communications", "documents", "surveys"},
+        "view": INPUT_APPS | {"orders", "feedback", "communications", "documents", "surveys"},
         "add": INPUTS,
         "change": INPUTS,
         "export": frozenset({"customers"}),
