@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "harken.documents",
     "harken.communications",
     "harken.feedback",
+    "harken.surveys",
     "harken.orders",
     "harken.property",
     "harken.insights",

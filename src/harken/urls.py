@@ -12,6 +12,7 @@ urlpatterns = [
     path("insights/", include("harken.insights.urls")),
     path("actions/", include("harken.actions.urls")),
     path("reviews/", include("harken.reviews.urls")),
+    path("surveys/", include("harken.surveys.urls")),
     path("orders/", include("harken.orders.urls")),
     path("property/", include("harken.property.urls")),
     path("assurance/", include("harken.assurance.urls")),

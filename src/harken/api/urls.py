@@ -14,6 +14,7 @@ from harken.insights import api as insights_api
 from harken.orders import api as orders_api
 from harken.property import api as property_api
 from harken.reviews import api as reviews_api
+from harken.surveys import api as surveys_api
 
 from . import core_api
 
@@ -39,6 +40,7 @@ feedback_api.register(router)
 insights_api.register(router)
 actions_api.register(router)
 reviews_api.register(router)
+surveys_api.register(router)
 orders_api.register(router)
 property_api.register(router)
 
