@@ -5,6 +5,7 @@ may and the ones who must be refused."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -559,6 +560,29 @@ def test_five_whys_are_recorded_in_order_and_shown_as_a_list(action, owner):
     content = client.get(f"/actions/{action.pk}/").content.decode()
     whys = content[content.index('data-testid="whys"') :]
     assert whys.index("Held at the hub") < whys.index("Weekly consolidation")
+
+
+def test_the_analysis_file_is_uploaded_with_the_form_and_served_back(action, owner, auditor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = b"%PDF-1.4 an 8D report"
+    response = client_for(owner).post(
+        f"/actions/{action.pk}/root-cause/",
+        {
+            "root_cause_method": "free_text",
+            "root_cause": "The carrier was chosen on price alone.",
+            "root_cause_file": SimpleUploadedFile("8d-report.pdf", content, "application/pdf"),
+        },
+    )
+    assert response.status_code == 302
+    action.refresh_from_db()
+    evidence = action.root_cause_file
+    assert evidence.name == "8d-report.pdf"
+    assert evidence.sha256 == hashlib.sha256(content).hexdigest()
+    page = client_for(auditor).get(f"/actions/{action.pk}/").content.decode()
+    assert "8d-report.pdf" in page and evidence.sha256[:12] in page
+    served = client_for(auditor).get(f"/actions/{action.pk}/root-cause/file/")
+    assert b"".join(served.streaming_content) == content
 
 
 def test_root_cause_form_names_what_is_missing(action, owner):

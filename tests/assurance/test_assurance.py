@@ -283,3 +283,23 @@ def test_a_broken_chain_alerts_quality_roles_on_every_page(clean, auditor, staff
     assert b"failed verification" in client_for(clean).get("/").content
     assert b"failed verification" in client_for(auditor).get("/").content
     assert b"failed verification" not in client_for(staff).get("/customers/").content
+
+
+def test_trace_shows_the_loop_with_the_customer(clean):
+    from tests.surveys.factories import LoopRuleFactory
+
+    from harken.surveys.models import LoopCase
+
+    source = PerceptionSource.objects.get(name="Inbox")
+    item, _ = record_feedback(Intake(source=source, kind="complaint", text="late"))
+    rule = LoopRuleFactory(source=source)
+    case = LoopCase.objects.create(complaint=item, rule=rule, resolved_at=timezone.now())
+    titles = [n.title for n in trace_for(item).gaps]
+    assert f"{item.complaint_number}: the outcome message is not sent yet" in titles
+    case.outcome_sent_at = timezone.now()
+    case.outcome_status = "sent"
+    case.save()
+    nodes = [n.title for n in trace_for(item).nodes if n.stage == "customer" and not n.gap]
+    assert f"{item.complaint_number}: outcome message sent" in nodes
+    page = client_for(clean).get(f"/feedback/items/{item.pk}/").content.decode()
+    assert 'data-testid="complaint-loop"' in page

@@ -289,3 +289,65 @@ def test_the_complaint_panel_tells_whether_the_customer_was_informed(
     assert complaint_loop_panel(request, complaint) is not None
     other = FeedbackItemFactory(kind=ItemKind.SUGGESTION)
     assert complaint_loop_panel(request, other) is None
+
+
+def test_the_action_page_shows_the_customer_side_of_its_complaints(
+    setup, quality_manager, owner, staff
+):
+    from harken.actions import services as actions
+
+    complaint = setup["complaint"]
+    still_open, _ = feedback.record_feedback(
+        feedback.Intake(
+            source=setup["rule"].source,
+            kind=ItemKind.COMPLAINT,
+            title="Second scratch",
+            text="Another flange, the same scratches.",
+        )
+    )
+    praise = FeedbackItemFactory(kind=ItemKind.COMPLIMENT)
+    action = actions.open_action(
+        actor=quality_manager,
+        kind="corrective",
+        title="Packaging of flanges",
+        problem_statement="Flanges arrive scratched.",
+        owner=owner,
+        due_date=timezone.localdate() + dt.timedelta(days=30),
+        items=[complaint, still_open, praise],
+    )
+    feedback.acknowledge(complaint, actor=quality_manager)
+    feedback.resolve(complaint, actor=quality_manager, resolution="New crates.")
+    later = timezone.now() + dt.timedelta(days=14, minutes=1)
+    ticks.closing_the_loop(timezone.now())
+    ticks.closing_the_loop(later)
+    ticks.send_invitations(later)
+    token = mail.outbox[1].body.split("/surveys/r/")[1].split("/")[0]
+    answers = answers_of(setup["survey"], score=4, why="Better now.")
+    Client().post(f"/surveys/r/{token}/", {**answers, "action": "submit"})
+
+    page = client_for(owner).get(f"/actions/{action.pk}/").content.decode()
+    assert 'data-testid="action-loop"' in page
+    assert (
+        "2 complaints behind this action: 1 in the loop, 1 customer told the outcome, "
+        "1 follow-up survey answered (mean score 4.0)." in page
+    )
+    assert "Complaint outcome message" in page  # the approved template it used
+    assert "score 4, “Better now.”" in page
+    assert "Not in the loop (not resolved yet)" in page
+    assert praise.number not in page.split('data-testid="action-loop"')[1]
+    assert LoopCase.objects.get().communication.get_absolute_url() in page
+
+    # Without a complaint behind it, the action has no customer side to show.
+    other = actions.open_action(
+        actor=quality_manager,
+        kind="improvement",
+        title="Nicer invoices",
+        problem_statement="Suggested.",
+        owner=owner,
+        due_date=timezone.localdate() + dt.timedelta(days=30),
+        items=[praise],
+    )
+    assert (
+        'data-testid="action-loop"'
+        not in client_for(owner).get(f"/actions/{other.pk}/").content.decode()
+    )

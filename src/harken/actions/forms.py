@@ -185,6 +185,13 @@ class RootCauseForm(BootstrapMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The cause the analysis arrived at: the one that, removed, stops recurrence.",
     )
+    root_cause_file = forms.FileField(
+        label="Analysis file",
+        required=False,
+        help_text="Optional: the analysis as a document or picture (a fishbone drawn on a "
+        "whiteboard, an 8D report), up to 50 MB. A new file replaces the one shown; the old "
+        "one stays in the record's history.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

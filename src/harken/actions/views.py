@@ -666,7 +666,7 @@ class ActionRootCauseView(ActionPartView):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         action = self.get_action(pk)
-        form = forms.RootCauseForm(request.POST)
+        form = forms.RootCauseForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.show(action, form, status=422)
         try:
@@ -677,6 +677,7 @@ class ActionRootCauseView(ActionPartView):
                 root_cause=form.cleaned_data["root_cause"],
                 whys=form.whys(),
                 fishbone=form.fishbone(),
+                file=form.cleaned_data.get("root_cause_file"),
             )
         except ValidationError as exc:
             forms.service_errors(form, exc, forms.RootCauseForm.ALIASES)

@@ -342,6 +342,7 @@ def customer(trace: Trace, items: list[FeedbackItem]) -> None:
             )
         else:
             trace.gap(Stage.CUSTOMER, f"{item.complaint_number}: not acknowledged")
+        loop_nodes(trace, item)
         if item.resolved_at:
             trace.add(
                 Node(
@@ -355,6 +356,45 @@ def customer(trace: Trace, items: list[FeedbackItem]) -> None:
             )
         else:
             trace.gap(Stage.CUSTOMER, f"{item.complaint_number}: no resolution recorded")
+
+
+def loop_nodes(trace: Trace, item: FeedbackItem) -> None:
+    """Closing the loop (surveys): the outcome message and the follow-up survey."""
+    from harken.surveys.models import LoopCase
+
+    case = LoopCase.objects.filter(complaint=item).select_related("communication").first()
+    if case is None:
+        return
+    if case.outcome_sent_at:
+        trace.add(
+            Node(
+                stage=Stage.CUSTOMER,
+                title=f"{item.complaint_number}: outcome message sent",
+                detail=str(case.communication or ""),
+                at=case.outcome_sent_at,
+                url=url_of(case),
+                history_url=history_of(case),
+                key=key_of(case),
+            )
+        )
+    else:
+        trace.gap(Stage.CUSTOMER, f"{item.complaint_number}: the outcome message is not sent yet")
+    response = getattr(case, "follow_up_response", None)
+    if response is not None:
+        trace.add(
+            Node(
+                stage=Stage.CUSTOMER,
+                title=f"{item.complaint_number}: follow-up survey answered"
+                + (
+                    f" (score {response.score:g})"
+                    if getattr(response, "score", None) is not None
+                    else ""
+                ),
+                at=getattr(response, "submitted_at", None),
+                url=url_of(case),
+                key=f"followup:{case.pk}",
+            )
+        )
 
 
 def trace_review(obj: ReviewMeeting | ReviewPack, trace: Trace) -> Trace:

@@ -56,6 +56,9 @@ class Registry:
     # (name, panel(request) -> context dict or None) shown on the home page
     panels: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
     object_links: list[ObjectLink] = field(default_factory=list)
+    # Panels other apps add to a record's page: (app_label.model_name, fn(request, obj))
+    record_panels: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
+
     # (code, the auditor's question, check(now) -> (outcome-count, message, records))
     readiness: list[tuple[str, str, Callable[..., Any]]] = field(default_factory=list)
     # `harken audit export` is provided by the assurance app
@@ -89,6 +92,10 @@ class Registry:
         if all(existing != name for _, existing, _ in self.demo):
             self.demo.append((order, name, builder))
             self.demo.sort(key=lambda entry: entry[0])
+
+    def add_record_panel(self, model: str, panel: Callable[..., Any]) -> None:
+        if (model, panel) not in self.record_panels:
+            self.record_panels.append((model, panel))
 
     def add_panel(self, name: str, panel: Callable[..., Any]) -> None:
         if all(existing != name for existing, _ in self.panels):

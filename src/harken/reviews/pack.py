@@ -514,11 +514,21 @@ def survey_figures(current: metrics.Scope) -> dict[str, Any]:
             limitations.append(
                 f"{source.name}: {answers} answers — too few to read percentages with confidence."
             )
+    from harken.surveys.services import response_rates
+
+    rates = response_rates(current.date_from, current.date_to)
+    for rate in rates:
+        if rate.get("low_response"):
+            limitations.append(
+                f"{rate['survey']} {rate['title']}: response rate "
+                f"{(rate['response_rate'] or 0) * 100:.0f}% — low; "
+                + (rate.get("nonresponse_note") or "read its figures with care.")
+            )
     limitations.append(
-        "Response rates need the invitations sent; Harken counts them for its own surveys. "
-        "Answers from other tools are counted as received."
+        "Answers from tools outside Harken are counted as received; their response rates "
+        "are not known here."
     )
-    return {"sources": rows, "limitations": limitations}
+    return {"sources": rows, "limitations": limitations, "rates": rates}
 
 
 def objectives_standing(period_end: dt.date) -> list[dict[str, Any]]:

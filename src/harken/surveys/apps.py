@@ -12,7 +12,7 @@ class SurveysConfig(AppConfig):
 
         from . import ticks
         from .demo import build_surveys
-        from .panels import surveys_panel
+        from .panels import action_loop_panel, complaint_loop_panel, surveys_panel
 
         registry.add_menu(
             MenuItem("Surveys", "Surveys", "surveys:survey_list", "surveys.view_survey"),
@@ -40,6 +40,8 @@ class SurveysConfig(AppConfig):
         )
         registry.add_demo(28, "surveys", build_surveys)
         registry.add_panel("surveys", surveys_panel)
+        registry.add_record_panel("feedback.feedbackitem", complaint_loop_panel)
+        registry.add_record_panel("actions.action", action_loop_panel)
         # The loop runs first so that its follow-up invitations go out in the same tick.
         registry.add_tick("closing the loop", ticks.closing_the_loop)
         registry.add_tick("survey invitations", ticks.send_invitations)

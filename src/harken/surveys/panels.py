@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 
 from . import services
@@ -28,8 +29,7 @@ def surveys_panel(request: HttpRequest) -> dict[str, Any] | None:
 
 def complaint_loop_panel(request: HttpRequest, item: Any) -> dict[str, Any] | None:
     """For a complaint's page: whether the customer was told the outcome, and the
-    follow-up survey's result. Feedback's page includes it through a record-panel hook
-    (see docs/surveys.md); until then the "Closing the loop" button leads to it."""
+    follow-up survey's result, shown on the complaint's page (a record panel)."""
     from .models import LoopCase
 
     if getattr(item, "kind", "") != "complaint" or not request.user.has_perm(
@@ -42,3 +42,54 @@ def complaint_loop_panel(request: HttpRequest, item: Any) -> dict[str, Any] | No
         .first()
     )
     return {"template": "surveys/_complaint_loop.html", "case": case}
+
+
+def action_loop_panel(request: HttpRequest, action: Any) -> dict[str, Any] | None:
+    """For an action's page: the customer side of the complaints it rests on — whether
+    each customer was told the outcome (and with which approved template) and what the
+    follow-up survey said. Complaints are those cited directly and those of its themes."""
+    from harken.feedback.choices import ItemKind
+    from harken.feedback.models import FeedbackItem
+
+    from .models import LoopCase
+
+    if not request.user.has_perm("surveys.view_loopcase"):
+        return None
+    complaints = (
+        FeedbackItem.objects.filter(kind=ItemKind.COMPLAINT)
+        .filter(Q(pk__in=action.items.values("pk")) | Q(themes__in=action.themes.values("pk")))
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    ids = list(complaints)
+    if not ids:
+        return None
+    cases = {
+        case.complaint_id: case
+        for case in LoopCase.objects.filter(complaint__in=ids).select_related(
+            "rule__outcome_template", "communication", "invitation__response", "invitation__survey"
+        )
+    }
+    rows = []
+    for complaint in (
+        FeedbackItem.objects.filter(pk__in=ids)
+        .select_related("customer")
+        .order_by("-received_at", "-pk")
+    ):
+        rows.append({"complaint": complaint, "case": cases.get(complaint.pk)})
+    answered = [
+        r["case"].follow_up_response
+        for r in rows
+        if r["case"] is not None and r["case"].follow_up_response is not None
+    ]
+    scores = [a.score for a in answered if a.score is not None]
+    return {
+        "template": "surveys/_action_loop.html",
+        "rows": rows,
+        "complaints": len(rows),
+        "in_loop": sum(1 for r in rows if r["case"] is not None),
+        "informed": sum(1 for r in rows if r["case"] is not None and r["case"].customer_informed),
+        "answered": len(answered),
+        "mean_score": sum(scores) / len(scores) if scores else None,
+    }

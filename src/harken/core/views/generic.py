@@ -157,6 +157,15 @@ class ObjectListView(ObjectPermissionMixin, View):
         return xlsx_response(iterator, columns, name, str(self.model._meta.verbose_name_plural))
 
 
+def record_panels(request: HttpRequest, obj: models.Model) -> list[dict[str, Any]]:
+    """What other apps show on this record's page (core.registry.add_record_panel)."""
+    from ..registry import registry
+
+    label = obj._meta.label_lower
+    panels = (panel(request, obj) for model, panel in registry.record_panels if model == label)
+    return [p for p in panels if p]
+
+
 class ObjectDetailView(ObjectPermissionMixin, View):
     """One record: its fields, related records, available transitions, history link."""
 
@@ -187,6 +196,7 @@ class ObjectDetailView(ObjectPermissionMixin, View):
             history_url=reverse(url_name(self.model, "history"), args=[obj.pk])
             if self.has_url("history")
             else "",
+            record_panels=record_panels(request, obj),
             **self.get_extra_context(obj),
         )
         return render(request, self.template_name, context)
