@@ -9,9 +9,11 @@ the batch with the reason; running the same file again lands only what is missin
 so an interrupted import can be resumed and a repeated one adds nothing.
 
 Rows are written with the database's bulk path (executemany on SQLite, COPY on
-PostgreSQL) rather than one ORM save per row, which is what makes a million rows a
-matter of seconds. Lexicon sentiment of free text runs afterwards as a separate task
-(`score_sentiment`) on both cores.
+PostgreSQL) rather than one ORM save per row. For large files a forked second process
+reads, maps and shapes the rows (everything without the database) while this one
+writes them, chunk by chunk in file order, with the same result as doing it all here.
+Lexicon sentiment of free text runs afterwards as a separate task (`score_sentiment`)
+on both cores.
 """
 
 from __future__ import annotations
@@ -725,6 +727,7 @@ class BulkWriter:
         the ORM's IN list would prepare each of a chunk's keys as a separate parameter.
         """
         table = FeedbackItem._meta.db_table
+        keys_param: list[str] | str
         if self.vendor == "postgresql":
             match, keys_param = "= ANY(%s)", keys
         else:
@@ -1065,11 +1068,23 @@ def score_sentiment(
         ]
         table = FeedbackItem._meta.db_table
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(
-                f'UPDATE "{table}" SET sentiment_score = %s, sentiment_label = %s, '  # noqa: S608 - our own names
-                "sentiment_source = %s WHERE id = %s",
-                updates,
-            )
+            if connection.vendor == "postgresql":
+                # One statement for the chunk, from arrays: a statement per row costs
+                # PostgreSQL a round trip and a plan each (about a third of the time).
+                scores, labels, _, pks = zip(*updates, strict=True)
+                cursor.execute(
+                    f'UPDATE "{table}" AS item SET sentiment_score = v.score, '  # noqa: S608 - our own names
+                    "sentiment_label = v.label, sentiment_source = %s "
+                    "FROM unnest(%s::bigint[], %s::float8[], %s::text[]) AS v(id, score, label) "
+                    "WHERE item.id = v.id",
+                    [SentimentSource.LEXICON.value, list(pks), list(scores), list(labels)],
+                )
+            else:
+                cursor.executemany(
+                    f'UPDATE "{table}" SET sentiment_score = %s, sentiment_label = %s, '  # noqa: S608 - our own names
+                    "sentiment_source = %s WHERE id = %s",
+                    updates,
+                )
             done += len(updates)
             if batch is not None:
                 ImportBatch.objects.filter(pk=batch.pk).update(sentiment_done=done)

@@ -472,9 +472,20 @@ class _RowBuilder:
         problems: list[str] | None = None,
         extra: list[str] | None = None,
     ) -> Row:
+        width = self.width
+        if (
+            problems is None
+            and extra is None
+            and len(cells) == width
+            and cells
+            and max(map(len, cells)) <= self.max_cell
+            and all(map(str.isascii, cells))
+        ):
+            # The usual row, with nothing to check further (the general path below would
+            # come to the same Row): a file's worth of them passes through here.
+            return Row(line, dict(zip(self.keys, cells, strict=True)), [], None)
         problems = list(problems or ())
         extra = list(extra or ())
-        width = self.width
         if len(cells) > width:
             surplus = cells[width:]
             cells = cells[:width]
@@ -760,7 +771,7 @@ def _csv_records(text: IO[str], delimiter: str, skip_lines: int) -> Iterator[tup
                 ) from None
             raise ReaderError(f"line {line}: {exc}") from None
         start, end = end + 1, skip_lines + reader.line_num
-        if cells and "".join(cells).strip():
+        if cells and (cells[0].strip() or "".join(cells).strip()):
             yield start, cells
 
 

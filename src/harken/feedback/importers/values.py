@@ -101,7 +101,9 @@ _WEEKDAY_PREFIX_RE = re.compile(
 _NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
 # The layouts most exports use (2026-03-01, 2026-03-01 10:00, 2026-03-01T10:00:00.5): for them
 # the general path below ends in datetime.fromisoformat anyway, so they go there directly.
-_PLAIN_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
+_PLAIN_ISO_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?", re.ASCII
+)
 
 # Excel's day 0 is 1899-12-31, but Excel also counts a 29 February 1900 that never existed,
 # so from day 61 on the real calendar is one day behind its serial numbers.
