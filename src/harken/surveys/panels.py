@@ -71,25 +71,25 @@ def action_loop_panel(request: HttpRequest, action: Any) -> dict[str, Any] | Non
             "rule__outcome_template", "communication", "invitation__response", "invitation__survey"
         )
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
+    in_loop: list[LoopCase] = []
     for complaint in (
         FeedbackItem.objects.filter(pk__in=ids)
         .select_related("customer")
         .order_by("-received_at", "-pk")
     ):
-        rows.append({"complaint": complaint, "case": cases.get(complaint.pk)})
-    answered = [
-        r["case"].follow_up_response
-        for r in rows
-        if r["case"] is not None and r["case"].follow_up_response is not None
-    ]
+        case = cases.get(complaint.pk)
+        rows.append({"complaint": complaint, "case": case})
+        if case is not None:
+            in_loop.append(case)
+    answered = [r for r in (c.follow_up_response for c in in_loop) if r is not None]
     scores = [a.score for a in answered if a.score is not None]
     return {
         "template": "surveys/_action_loop.html",
         "rows": rows,
         "complaints": len(rows),
-        "in_loop": sum(1 for r in rows if r["case"] is not None),
-        "informed": sum(1 for r in rows if r["case"] is not None and r["case"].customer_informed),
+        "in_loop": len(in_loop),
+        "informed": sum(1 for c in in_loop if c.customer_informed),
         "answered": len(answered),
         "mean_score": sum(scores) / len(scores) if scores else None,
     }
