@@ -840,7 +840,11 @@ def close_order(order: Order, *, actor: Any, name: str, reason: str = "") -> Ord
     """Refuse, cancel or complete an order. Causes `order.<name>` (with the reason)."""
     if name not in {"refuse", "cancel", "complete"}:
         raise ValidationError({"transition": "Refuse, cancel or complete."})
-    values = {"closing_reason": reason.strip()} if name != "complete" else {}
+    values: dict[str, Any] = (
+        {"closing_reason": reason.strip()}
+        if name != "complete"
+        else {"completed_at": timezone.now()}
+    )
     apply_transition(order, name, actor=actor, values=values)
     return order
 

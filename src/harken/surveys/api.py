@@ -49,6 +49,10 @@ class SurveySerializer(serializers.ModelSerializer):
             "reminder_after_days",
             "valid_days",
             "open_link",
+            "repeat_months",
+            "invite_after_days",
+            "round",
+            "previous_round",
             "nonresponse_note",
             "opened_at",
             "closed_at",
@@ -57,6 +61,8 @@ class SurveySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [
             "number",
+            "round",
+            "previous_round",
             "status",
             "languages",
             "texts",
@@ -78,6 +84,14 @@ class SurveySerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {"source": ["Answers already count for this source; it stays."]}
                 )
+        current = self.instance
+        errors = services.schedule_errors(
+            attrs.get("trigger", current.trigger if current else Trigger.CAMPAIGN),
+            attrs.get("repeat_months", current.repeat_months if current else 0),
+            attrs.get("invite_after_days", current.invite_after_days if current else 3),
+        )
+        if errors:
+            raise serializers.ValidationError({k: [v] for k, v in errors.items()})
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> Survey:
@@ -93,6 +107,8 @@ class SurveySerializer(serializers.ModelSerializer):
                 reminder_after_days=validated_data.get("reminder_after_days", 5),
                 valid_days=validated_data.get("valid_days", 30),
                 open_link=validated_data.get("open_link", False),
+                repeat_months=validated_data.get("repeat_months", 0),
+                invite_after_days=validated_data.get("invite_after_days", 3),
             )
         except DjangoValidationError as exc:
             raise api_errors(exc) from exc

@@ -42,8 +42,11 @@ class SurveysConfig(AppConfig):
         registry.add_panel("surveys", surveys_panel)
         registry.add_record_panel("feedback.feedbackitem", complaint_loop_panel)
         registry.add_record_panel("actions.action", action_loop_panel)
-        # The loop runs first so that its follow-up invitations go out in the same tick.
+        # The loop and the scheduled surveys run first so that the invitations they queue
+        # go out in the same tick.
         registry.add_tick("closing the loop", ticks.closing_the_loop)
+        registry.add_tick("relationship rounds", ticks.relationship_rounds)
+        registry.add_tick("after-delivery surveys", ticks.after_delivery)
         registry.add_tick("survey invitations", ticks.send_invitations)
         registry.add_tick("survey reminders", ticks.send_reminders)
         registry.add_tick("survey answers to feedback", ticks.record_answers)

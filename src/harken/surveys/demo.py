@@ -107,6 +107,7 @@ def relationship_surveys(rng: random.Random, source: PerceptionSource, quality: 
     first_contacts = [c.contacts.all()[0] for c in customers if c.contacts.all()]
     first_contacts = [c for c in first_contacts if c.email]
     made = []
+    previous = None
     for month in survey_months(today):
         year, quarter = quarter_of(month)
         survey = services.create_survey(
@@ -117,6 +118,7 @@ def relationship_surveys(rng: random.Random, source: PerceptionSource, quality: 
             trigger=Trigger.RELATIONSHIP,
             reminder_after_days=7,
             valid_days=30,
+            repeat_months=3,
         )
         services.open_survey(survey, actor=quality)
         opened = aware(month, 8)
@@ -130,7 +132,11 @@ def relationship_surveys(rng: random.Random, source: PerceptionSource, quality: 
             closed_at=None if still_open else closes,
             created_at=opened - dt.timedelta(days=3),
             audience={"segments": [], "regions": [], "product_lines": [], "primary_only": False},
+            previous_round=previous,
+            round=(previous.round + 1) if previous is not None else 1,
         )
+        survey.refresh_from_db()
+        previous = survey
         start, end = opened, aware(next_month, 0)
         answers = {
             item.contact_id: item

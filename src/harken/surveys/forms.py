@@ -60,6 +60,22 @@ class SurveyAddForm(BootstrapMixin, forms.Form):
         min_value=1, max_value=365, initial=30, label="Links valid for (days)"
     )
     open_link = forms.BooleanField(required=False, label="Also an anonymous open link")
+    repeat_months = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=24,
+        initial=0,
+        label="New round every (months)",
+        help_text="Relationship surveys: e.g. 3 for a quarterly round; 0 for none.",
+    )
+    invite_after_days = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=90,
+        initial=3,
+        label="Invite after delivery (days)",
+        help_text="After-delivery surveys: days between completing an order and the invitation.",
+    )
 
     def clean_default_language(self) -> str:
         codes = parse_languages(self.cleaned_data["default_language"])
@@ -81,9 +97,24 @@ class SurveySettingsForm(BootstrapMixin, forms.ModelForm):
             "reminder_after_days",
             "valid_days",
             "open_link",
+            "repeat_months",
+            "invite_after_days",
             "nonresponse_note",
         ]
         widgets = {"nonresponse_note": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        from .services import schedule_errors
+
+        for name, message in schedule_errors(
+            data.get("trigger", ""),
+            data.get("repeat_months") or 0,
+            data.get("invite_after_days") or 0,
+        ).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
+        return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -121,6 +122,38 @@ class Survey(NumberedModel):
         default=dict,
         blank=True,
         editable=False,
+    )
+    repeat_months = models.PositiveSmallIntegerField(
+        verbose_name=_("new round every (months)"),
+        default=0,
+        validators=[MaxValueValidator(24)],
+        help_text=_(
+            "Relationship surveys: every so many months `harken tick` opens the next round "
+            "(a copy of this survey) and invites the same audience; 0 repeats nothing."
+        ),
+    )
+    previous_round = models.OneToOneField(
+        "self",
+        verbose_name=_("previous round"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="next_round",
+    )
+    round = models.PositiveSmallIntegerField(
+        verbose_name=_("round"),
+        default=1,
+        editable=False,
+    )
+    invite_after_days = models.PositiveSmallIntegerField(
+        verbose_name=_("invite after delivery (days)"),
+        default=3,
+        validators=[MaxValueValidator(90)],
+        help_text=_(
+            "After-delivery surveys: the order's contact is invited this many days after "
+            "the order is completed."
+        ),
     )
     nonresponse_note = models.TextField(
         verbose_name=_("non-response note"),

@@ -111,6 +111,8 @@ def create_survey(
     valid_days: int = 30,
     open_link: bool = False,
     with_why: bool = True,
+    repeat_months: int = 0,
+    invite_after_days: int = 3,
 ) -> Survey:
     """A draft survey with the default texts of its languages, its score question (for
     NPS, CSAT and CES) and a 'why' question. Causes: `survey.created`, `question.created`.
@@ -127,6 +129,7 @@ def create_survey(
         errors["source"] = f"The source {source} is retired."
     if valid_days < 1:
         errors["valid_days"] = "Links must be valid for at least a day."
+    errors.update(schedule_errors(trigger, repeat_months, invite_after_days))
     langs = clean_languages(languages, default_language)
     if errors:
         raise ValidationError(errors)
@@ -145,6 +148,8 @@ def create_survey(
             reminder_after_days=reminder_after_days,
             valid_days=valid_days,
             open_link=open_link,
+            repeat_months=repeat_months,
+            invite_after_days=invite_after_days,
         )
         if kind in KIND_SCALES:
             Question.objects.create(
@@ -163,6 +168,18 @@ def create_survey(
                 texts={lang: wording.why_defaults(lang) for lang in langs},
             )
     return survey
+
+
+def schedule_errors(trigger: str, repeat_months: int, invite_after_days: int) -> dict[str, str]:
+    """What is wrong with a survey's schedule (rounds, after-delivery delay), by field."""
+    errors = {}
+    if not 0 <= repeat_months <= 24:
+        errors["repeat_months"] = "A new round every 1 to 24 months, or 0 for none."
+    elif repeat_months and trigger != Trigger.RELATIONSHIP:
+        errors["repeat_months"] = "Only periodic relationship surveys are repeated in rounds."
+    if not 0 <= invite_after_days <= 90:
+        errors["invite_after_days"] = "Invite 0 to 90 days after the delivery."
+    return errors
 
 
 def require_draft(survey: Survey) -> None:

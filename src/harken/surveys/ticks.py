@@ -1,4 +1,5 @@
-"""Surveys' periodic duties (`harken tick`): the loop, sending, reminders, the feedback sweep."""
+"""Surveys' periodic duties (`harken tick`): the loop, scheduled rounds and after-delivery
+invitations, sending, reminders, the feedback sweep."""
 
 from __future__ import annotations
 
@@ -6,12 +7,22 @@ import datetime as dt
 
 from harken.core.audit import Actor, audit_context
 
-from . import loop, services
+from . import loop, rounds, services
 
 
 def closing_the_loop(now: dt.datetime) -> str:
     """Resolved complaints: outcome messages, then follow-up invitations on their day."""
     return str(loop.run_loop(now))
+
+
+def relationship_rounds(now: dt.datetime) -> str:
+    """Relationship surveys whose next round is due: opened and sent to the same audience."""
+    return str(rounds.start_due_rounds(now))
+
+
+def after_delivery(now: dt.datetime) -> str:
+    """Contacts of completed orders, invited to the open after-delivery survey on their day."""
+    return str(rounds.invite_after_delivery(now))
 
 
 def send_invitations(now: dt.datetime) -> str:

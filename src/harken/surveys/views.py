@@ -32,7 +32,7 @@ from harken.core.views.generic import (
 from harken.core.workflow import TransitionError, apply_transition
 from harken.feedback.models import FeedbackItem
 
-from . import config, filters, forms, loop, services
+from . import config, filters, forms, loop, rounds, services
 from . import public as public_pages
 from .choices import (
     FOLLOW_UP_COLOURS,
@@ -41,6 +41,7 @@ from .choices import (
     SURVEY_COLOURS,
     InvitationStatus,
     SurveyStatus,
+    Trigger,
 )
 from .models import Invitation, LoopCase, LoopRule, OptOut, Question, Survey, SurveyResponse
 
@@ -121,6 +122,9 @@ class SurveyDetailView(ObjectDetailView):
         Column("reminder_after_days", "Remind after (days)"),
         Column("valid_days", "Links valid for (days)"),
         Column("open_link", "Anonymous open link"),
+        Column("repeat_months", "New round every (months)"),
+        Column("round", "Round"),
+        Column("previous_round", "Previous round", link=True),
         Column("opened_at", "Opened"),
         Column("closed_at", "Closed"),
     )
@@ -146,7 +150,22 @@ class SurveyDetailView(ObjectDetailView):
             "blockers": services.open_blockers(obj) if obj.status == SurveyStatus.DRAFT else [],
             "figures": services.survey_figures(obj),
             "open_url": open_url,
+            "schedule": schedule_of(obj),
         }
+
+
+def schedule_of(survey: Survey) -> dict[str, Any] | None:
+    """What runs the survey by itself: its next relationship round, or after-delivery invitations."""
+    if survey.trigger == Trigger.AFTER_DELIVERY:
+        return {"kind": "after_delivery"}
+    if survey.trigger != Trigger.RELATIONSHIP or not (survey.repeat_months or survey.round > 1):
+        return None
+    return {
+        "kind": "rounds",
+        "next_round": Survey.objects.filter(previous_round=survey).first(),
+        "due": rounds.next_round_at(survey) if survey.status != SurveyStatus.DRAFT else None,
+        "audience_missing": rounds.audience_of(survey) is None,
+    }
 
 
 class SurveyAddView(ObjectEditView):
@@ -177,6 +196,10 @@ class SurveyAddView(ObjectEditView):
                     reminder_after_days=data["reminder_after_days"],
                     valid_days=data["valid_days"],
                     open_link=data["open_link"],
+                    repeat_months=data["repeat_months"] or 0,
+                    invite_after_days=3
+                    if data["invite_after_days"] is None
+                    else data["invite_after_days"],
                 )
             except ValidationError as exc:
                 forms.field_errors(form, exc)

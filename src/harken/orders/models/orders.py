@@ -197,6 +197,12 @@ class Order(NumberedModel):
         null=True,
         blank=True,
     )
+    completed_at = models.DateTimeField(
+        verbose_name=_("completed at"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
     closing_reason = models.TextField(
         verbose_name=_("why it was refused or cancelled"),
         blank=True,
