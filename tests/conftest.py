@@ -120,3 +120,14 @@ def login(page: Any, live_server: Any, username: str, password: str = PASSWORD) 
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+# Hypothesis: in CI (CI=true) every run tries the same derandomised examples, so a red run
+# can be repeated; locally each run explores new ones. HYPOTHESIS_PROFILE picks one by name.
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)

@@ -21,8 +21,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 
-ID = re.compile(r"<[^<>\s]+>")
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ID = re.compile(r"<[^<>\s\x00]+>")
+ADDRESS = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
 
 # Structural defects of the MIME tree, in words (header niceties are left out: real
 # mail is full of obsolete but readable headers).
@@ -93,7 +93,22 @@ def parse_message(raw: bytes, *, max_attachment: int) -> ParsedMessage:
     except Exception as exc:  # a structure no reader foresaw: keep what was read
         parsed.problem(f"Part of the message could not be read ({type(exc).__name__}: {exc}).")
     _read_defects(message, parsed)
+    _drop_nul(parsed)
     return parsed
+
+
+def _drop_nul(parsed: ParsedMessage) -> None:
+    """Remove NUL characters from the text fields: PostgreSQL cannot store them in text, and
+    they carry nothing a reader sees (the raw message keeps them as evidence)."""
+    names = "".join(attachment.name for attachment in parsed.attachments)
+    if "\x00" in parsed.subject + parsed.text + parsed.html + parsed.from_name + names:
+        parsed.subject = parsed.subject.replace("\x00", "")
+        parsed.text = parsed.text.replace("\x00", "")
+        parsed.html = parsed.html.replace("\x00", "")
+        parsed.from_name = parsed.from_name.replace("\x00", "")
+        for attachment in parsed.attachments:
+            attachment.name = attachment.name.replace("\x00", "")
+        parsed.problem("The message holds NUL characters; they were left out of its text.")
 
 
 def header(message: Message, name: str) -> str:
@@ -118,7 +133,7 @@ def decode_raw_header(raw: str) -> str:
 def message_ids(value: str) -> list[str]:
     """The `<id>` tokens of a Message-ID, In-Reply-To or References header."""
     found = ID.findall(value or "")
-    if not found and value and value.strip() and " " not in value.strip():
+    if not found and value and value.strip() and " " not in value.strip() and "\x00" not in value:
         found = [f"<{value.strip().strip('<>')}>"]
     return found
 

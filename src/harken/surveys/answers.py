@@ -49,10 +49,15 @@ class Checked:
         return not self.errors
 
 
+# NUL carries nothing a respondent meant, and PostgreSQL cannot store it in text or JSON.
+def _text(raw: Any) -> str:
+    return str(raw).replace("\x00", "").strip()
+
+
 def _one(raw: Any) -> str:
     if isinstance(raw, list | tuple):
         raw = raw[-1] if raw else ""
-    return str(raw if raw is not None else "").strip()
+    return _text(raw if raw is not None else "")
 
 
 def _many(raw: Any) -> list[str]:
@@ -60,7 +65,7 @@ def _many(raw: Any) -> list[str]:
         return []
     if isinstance(raw, str):
         raw = [raw]
-    return [str(v).strip() for v in raw if str(v).strip()]
+    return [_text(v) for v in raw if _text(v)]
 
 
 def check(

@@ -445,7 +445,11 @@ def read_contact_csv(data: bytes) -> CsvList:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        return CsvList([], [f"Line {reader.line_num}: the file cannot be read as CSV ({exc})."])
     if not rows:
         return CsvList([], ["The file is empty."])
     header = [h.strip().lower().replace("-", "").replace("_", "") for h in rows[0]]

@@ -662,7 +662,10 @@ def parse_duration(
     if isinstance(text, time):
         return timedelta(hours=text.hour, minutes=text.minute, seconds=text.second)
     if isinstance(text, int | float | Decimal) and not isinstance(text, bool):
-        return timedelta(seconds=float(text) * _DURATION_UNITS[unit])
+        try:
+            return timedelta(seconds=float(text) * _DURATION_UNITS[unit])
+        except (ValueError, OverflowError):  # NaN, infinity, beyond 999,999,999 days
+            raise ValueError(f"'{text}' is not a duration") from None
     shown = " ".join(str(text).split())
     if _label_key(shown) in _NO_ANSWER:
         return None
