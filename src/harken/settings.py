@@ -92,14 +92,36 @@ SECURE_HSTS_PRELOAD = HTTPS and env_bool("HSTS_PRELOAD", False)
 # Preloading HSTS is a per-domain commitment the operator opts into (HARKEN_HSTS_PRELOAD),
 # so the deploy check's reminder about it is not a failure.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
-)
+# Behind a reverse proxy the scheme comes from X-Forwarded-Proto and the client's
+# address from the last X-Forwarded-For entry (the one the proxy itself appended);
+# login throttling counts per address (harken/accounts/throttle.py).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("SESSION_AGE_SECONDS", 12 * 3600)
+# Sessions end after HARKEN_SESSION_IDLE_MINUTES without a request and, whatever the
+# activity, HARKEN_SESSION_MAX_HOURS after sign-in (accounts/middleware.py enforces both;
+# the cookie's own age is the absolute limit as a second guard).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Sensitive actions (roles and users in the admin, evidence exports, deletes) ask for
+# the password again when it was last entered longer ago than this (core/reauth.py).
+REAUTH_MINUTES = env_int("REAUTH_MINUTES", 10)
+REAUTH_URL = "accounts:reauth"
+# Login throttling (accounts/throttle.py): this many failures within the window lock
+# the account (or the client address) for the lock-out time.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_WINDOW_MINUTES = env_int("LOGIN_WINDOW_MINUTES", 15)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# Roles whose holders must set up a second factor (TOTP) before they can work.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", [])
+OTP_TOTP_ISSUER = env("OTP_ISSUER", "Harken") or "Harken"
+# The admin never shows a TOTP secret once the device exists.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -120,7 +142,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "harken.core",
+    "harken.accounts",
     "harken.customers",
     "harken.documents",
     "harken.communications",
@@ -148,6 +174,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "harken.core.middleware.AuditContextMiddleware",
+    "harken.accounts.middleware.SessionPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "harken.urls"

@@ -3,6 +3,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# Error pages carry the request id as a support id (core/views/errors.py).
+handler500 = "harken.core.views.errors.server_error"
+
 urlpatterns = [
     path("", include("harken.core.urls")),
     path("customers/", include("harken.customers.urls")),
@@ -17,6 +20,6 @@ urlpatterns = [
     path("property/", include("harken.property.urls")),
     path("assurance/", include("harken.assurance.urls")),
     path("api/", include("harken.api.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("harken.accounts.urls")),
     path("admin/", admin.site.urls),
 ]

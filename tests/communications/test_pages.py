@@ -444,14 +444,14 @@ def test_the_auditor_changes_nothing_through_these_pages(auditor):
     assert len(routes) > 30
     client = Client()
     client.force_login(auditor)
-    before = AuditEvent.objects.count()
+    before = AuditEvent.objects.exclude(action="auth.access_denied").count()
     for route in routes:
         for pk in (c.pk, version.pk):
             url = "/" + re.sub(r"<(slug|str):\w+>", "approve", re.sub(r"<int:\w+>", str(pk), route))
             for method in ("post", "put", "patch", "delete"):
                 response = getattr(client, method)(url, data={"name": "Changed"})
                 assert response.status_code in {400, 403, 404, 405}, (method, url)
-    assert AuditEvent.objects.count() == before
+    assert AuditEvent.objects.exclude(action="auth.access_denied").count() == before
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from harken.core import audit
+from harken.core.reauth import recent_password_required
 from harken.core.tables import Column
 from harken.core.views.generic import ObjectDetailView, ObjectListView
 
@@ -171,6 +172,7 @@ class EvidenceExportListView(ObjectListView):
 
 @login_required
 @require_http_methods(["POST"])
+@recent_password_required
 def evidence_export(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("assurance.export_evidenceexport"):
         raise PermissionDenied
@@ -186,6 +188,7 @@ def evidence_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@recent_password_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     if not request.user.has_perm("assurance.export_evidenceexport"):
         raise PermissionDenied

@@ -28,14 +28,38 @@ class RequestIdMiddleware:
 
 
 class AuditContextMiddleware:
-    """Makes the request's user (session or API token) the actor of every audit event."""
+    """Makes the request's user (session or API token) the actor of every audit event,
+    and records every refusal (403) in the trail (`auth.access_denied`, ASVS 7.2.2).
+
+    A refusal names the route pattern, not the address, so tokens in paths (survey
+    links) never reach the trail; the request id ties it to the server logs.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with audit_context(request=request, request_id=getattr(request, "request_id", None)):
-            return self.get_response(request)
+            response = self.get_response(request)
+            if response.status_code == 403:
+                record_denial(request)
+            return response
+
+
+def record_denial(request: HttpRequest) -> None:
+    from .audit import record
+
+    match = getattr(request, "resolver_match", None)
+    record(
+        "auth.access_denied",
+        object_type="",
+        object_label=(match.view_name if match else "")[:255],
+        changes={
+            "method": request.method,
+            "route": match.route if match else "",
+            "address": request.META.get("REMOTE_ADDR", ""),
+        },
+    )
 
 
 class SecurityHeadersMiddleware:

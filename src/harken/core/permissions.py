@@ -88,7 +88,22 @@ MATRIX: dict[str, dict[str, frozenset[str] | str]] = {
 }
 
 # Models only an administrator touches, whatever the matrix says for their app.
-ADMIN_ONLY = frozenset({"core.user", "core.numbersequence", "authtoken.token", "auth.group"})
+# Sessions, sign-in records and second-factor devices (secrets) are the administrator's.
+ADMIN_ONLY = frozenset(
+    {
+        "core.user",
+        "core.numbersequence",
+        "authtoken.token",
+        "auth.group",
+        "sessions.session",
+        "accounts.usersession",
+        "accounts.loginfailure",
+        "accounts.lockout",
+        "otp_totp.totpdevice",
+        "otp_static.staticdevice",
+        "otp_static.statictoken",
+    }
+)
 # Models nobody may change through the application (append-only or internal).
 READ_ONLY = frozenset({"core.auditevent"})
 

@@ -29,6 +29,7 @@ from ..exports import csv_response, xlsx_response
 from ..models import AuditEvent
 from ..pagination import BadCursor, keyset_page
 from ..permissions import can, perm_name
+from ..reauth import RecentPasswordRequiredMixin
 from ..tables import Column
 from ..workflow import TransitionError, apply_transition, available_transitions
 
@@ -265,8 +266,11 @@ class ObjectEditView(ObjectPermissionMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
 
-class ObjectDeleteView(ObjectPermissionMixin, View):
-    """Delete after confirmation; records that others depend on are refused with a reason."""
+class ObjectDeleteView(ObjectPermissionMixin, RecentPasswordRequiredMixin, View):
+    """Delete after confirmation; records that others depend on are refused with a reason.
+
+    The permission is checked first, then a recent password (core/reauth.py).
+    """
 
     required_verb = "delete"
     template_name: ClassVar[str] = "generic/object_delete.html"
