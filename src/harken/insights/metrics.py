@@ -1,11 +1,15 @@
 """Satisfaction metrics for any scope and grain, computed in SQL over the rollups.
 
 A `Scope` is a period (company-local dates, inclusive) plus filters. Counts, score
-histograms and sentiment come from `FeedbackRollup` in one GROUP BY per question;
-the statistics (intervals, tests, control limits) are then computed from those sums
-by `insights.statistics`. Only two questions read the items themselves, because a
-rollup cannot answer them: a single customer's figures, and the time to acknowledge
-and to resolve complaints (percentiles), both answered by SQL over an indexed subset.
+histograms, sentiment and complaint handling times come from the rollups: each
+question is answered by the smallest rollup level that keeps the dimensions it filters
+and splits by (`rollups.LEVELS`), from month rows for the whole months of the period
+and day rows for the days at its edges, in one GROUP BY per table read. The statistics
+(intervals, tests, control limits) are then computed from those sums by
+`insights.statistics`. A single customer's figures come from the items (rollups have
+no customer key), by the same aggregates (`rollups._aggregates`); so do the exact
+median and 90th percentile handling times, read from the few items inside the band of
+the timing histogram that holds them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models import DurationField as DjangoDurationField
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
@@ -25,8 +30,25 @@ from harken.feedback.models import FeedbackItem
 
 from . import statistics as st
 from .choices import Dimension, ExposureKind, Grain, Metric
-from .models import CES_BUCKETS, CSAT_BUCKETS, NPS_BUCKETS, Exposure, FeedbackRollup
-from .rollups import bucket_fields, local_day_bounds
+from .models import (
+    CES_BUCKETS,
+    CSAT_BUCKETS,
+    NPS_BUCKETS,
+    Exposure,
+    FeedbackRollup,
+    RollupCell,
+)
+from .rollups import (
+    ALL_LEVEL,
+    DAY,
+    MEASURES,
+    MONTH,
+    HoursBetween,
+    band_q,
+    level_for,
+    local_day_bounds,
+    timing_bands,
+)
 
 COMPLAINT_KIND = ItemKind.COMPLAINT
 RATE_PER = 1000.0
@@ -59,19 +81,27 @@ class Scope:
         end = self.date_from - dt.timedelta(days=1)
         return self.with_period(end - dt.timedelta(days=length - 1), end)
 
-    def rollup_filter(self) -> Q:
-        q = Q(day__gte=self.date_from, day__lte=self.date_to)
-        for name, values in (
-            ("source_id", self.sources),
-            ("segment", self.segments),
-            ("region_id", self.regions),
-            ("product_line_id", self.product_lines),
-            ("category_id", self.categories),
-            ("kind", self.kinds),
-        ):
-            if values:
-                q &= Q(**{f"{name}__in": values})
+    def filters(self) -> dict[str, tuple[Any, ...]]:
+        """The non-empty filters by rollup dimension."""
+        named = {
+            "source_id": self.sources,
+            "segment": self.segments,
+            "region_id": self.regions,
+            "product_line_id": self.product_lines,
+            "category_id": self.categories,
+            "kind": self.kinds,
+        }
+        return {name: values for name, values in named.items() if values}
+
+    def dimension_filter(self) -> Q:
+        q = Q()
+        for name, values in self.filters().items():
+            q &= Q(**{f"{name}__in": values})
         return q
+
+    def rollup_filter(self) -> Q:
+        """The base rollup rows (day × every dimension) of the scope."""
+        return Q(day__gte=self.date_from, day__lte=self.date_to) & self.dimension_filter()
 
     def item_filter(self) -> Q:
         start, end = local_day_bounds(self.date_from, self.date_to)
@@ -121,16 +151,7 @@ class Scope:
         return params
 
 
-SUM_FIELDS = (
-    "items",
-    "confirmed",
-    "critical",
-    "sentiment_n",
-    "sentiment_sum",
-    "negative",
-    "neutral",
-    "positive",
-)
+SUM_FIELDS = MEASURES
 
 
 @dataclass
@@ -142,6 +163,12 @@ class Totals:
 
     def get(self, name: str) -> int:
         return int(self.values.get(name) or 0)
+
+    def add(self, other: Totals) -> None:
+        for name, value in other.values.items():
+            if value:
+                self.values[name] = (self.values.get(name) or 0) + value
+        self.complaints += other.complaints
 
     def histogram(self, scale: str, buckets: Iterable[int]) -> list[int]:
         return [self.get(f"{scale}_{value}") for value in buckets]
@@ -175,8 +202,7 @@ class Totals:
 
 # Aggregates are aliased "t_<field>": an alias may not shadow the field it sums.
 def _sum_annotations() -> dict[str, Any]:
-    names = (*SUM_FIELDS, *bucket_fields())
-    annotations: dict[str, Any] = {f"t_{name}": Sum(name) for name in names}
+    annotations: dict[str, Any] = {f"t_{name}": Sum(name) for name in SUM_FIELDS}
     annotations["t_complaints"] = Sum("items", filter=Q(kind=COMPLAINT_KIND))
     return annotations
 
@@ -192,24 +218,10 @@ DIMENSION_FIELDS = {
 }
 
 
-def _rollups(scope: Scope) -> QuerySet:
-    if scope.customer is not None:
-        raise ValueError("per-customer figures come from the items")  # see customer_totals
-    return FeedbackRollup.objects.filter(scope.rollup_filter())
-
-
 def _as_totals(row: dict[str, Any]) -> Totals:
     values = {key.removeprefix("t_"): value for key, value in row.items()}
     complaints = int(values.pop("complaints", 0) or 0)
     return Totals(values=values, complaints=complaints)
-
-
-def totals(scope: Scope) -> Totals:
-    """The summed counts of the whole scope."""
-    if scope.customer is not None:
-        return customer_totals(scope)
-    row = _rollups(scope).aggregate(**_sum_annotations())
-    return _as_totals(row)
 
 
 def period_start(day: dt.date, grain: str) -> dt.date:
@@ -243,30 +255,114 @@ def _as_date(value: Any) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+def _reads(
+    date_from: dt.date, date_to: dt.date, days_only: bool
+) -> list[tuple[str, dt.date, dt.date]]:
+    """Which rollup rows cover the dates: (grain, first, last) with month rows for the
+    whole months inside and day rows for the days at the edges."""
+    if days_only:
+        return [(DAY, date_from, date_to)]
+    first_month = (
+        date_from if date_from.day == 1 else next_period(date_from.replace(day=1), Grain.MONTH)
+    )
+    after = date_to + dt.timedelta(days=1)
+    end_month = after if after.day == 1 else after.replace(day=1)  # first day not in a whole month
+    if first_month >= end_month:
+        return [(DAY, date_from, date_to)]
+    reads = []
+    if date_from < first_month:
+        reads.append((DAY, date_from, first_month - dt.timedelta(days=1)))
+    reads.append((MONTH, first_month, end_month - dt.timedelta(days=1)))
+    if end_month <= date_to:
+        reads.append((DAY, end_month, date_to))
+    return reads
+
+
+def _read_sql(table: str, period: str | None, keys: Sequence[str], where: list[str]) -> str:
+    quote = connection.ops.quote_name
+    complaints = f"SUM(CASE WHEN kind = '{COMPLAINT_KIND}' THEN items ELSE 0 END)"
+    selected = [*([period] if period else []), *keys]
+    columns = [*(quote(c) for c in selected), *(f"SUM({quote(m)})" for m in MEASURES), complaints]
+    # Our own table and column names; the values are parameters.
+    sql = f"SELECT {', '.join(columns)} FROM {quote(table)} WHERE {' AND '.join(where)}"  # noqa: S608
+    if selected:
+        sql += f" GROUP BY {', '.join(quote(c) for c in selected)}"
+    return sql
+
+
+def grouped(
+    scope: Scope, keys: Sequence[str] = (), grain: str | None = None
+) -> dict[tuple[Any, ...], Totals]:
+    """Totals per value of the rollup dimensions `keys` (prefixed by the period start when
+    a grain is given), read from the smallest rollup level that can answer.
+
+    Keys are rollup dimension names (`product_line_id`, `kind`, `segment`…); a missing
+    value (no product line) is None. The SQL is written here rather than by the ORM:
+    compiling ninety sums through the ORM costs more than running them.
+    """
+    if scope.customer is not None:
+        raise ValueError("per-customer figures come from the items")  # see customer_totals
+    level = level_for({"kind", *scope.filters(), *keys})
+    ops = connection.ops
+    result: dict[tuple[Any, ...], Totals] = {}
+    for read_grain, first, last in _reads(scope.date_from, scope.date_to, grain == Grain.WEEK):
+        if read_grain == DAY and level == ALL_LEVEL:
+            table, period = FeedbackRollup._meta.db_table, "day"
+            where = ["day >= %s", "day <= %s"]
+            params: list[Any] = [first, last]
+        else:
+            table, period = RollupCell._meta.db_table, "period"
+            where = ["level = %s", "grain = %s", "period >= %s", "period <= %s"]
+            params = [level, read_grain, first, last]
+        for name, values in scope.filters().items():
+            where.append(f"{ops.quote_name(name)} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+        sql = _read_sql(table, period if grain else None, keys, where)
+        adapted = [ops.adapt_datefield_value(p) if isinstance(p, dt.date) else p for p in params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, adapted)
+            rows = cursor.fetchall()
+        width = len(keys) + (1 if grain else 0)
+        for row in rows:
+            if row[width] is None:
+                continue  # no rows at all: SUM over nothing
+            key: tuple[Any, ...] = ()
+            if grain:
+                day = row[0]
+                day = dt.date.fromisoformat(day) if isinstance(day, str) else _as_date(day)
+                key = (period_start(day, grain),)
+            for index, name in enumerate(keys, start=width - len(keys)):
+                value = row[index]
+                key += (None if value in (0, None) and name.endswith("_id") else value,)
+            cell = Totals(
+                values=dict(zip(MEASURES, row[width:-1], strict=True)),
+                complaints=int(row[-1] or 0),
+            )
+            if key in result:
+                result[key].add(cell)
+            else:
+                result[key] = cell
+    return result
+
+
+def totals(scope: Scope) -> Totals:
+    """The summed counts of the whole scope."""
+    if scope.customer is not None:
+        return customer_totals(scope)
+    return grouped(scope).get((), Totals())
+
+
 def by_period(scope: Scope, grain: str, by: str | None = None) -> dict[tuple[dt.date, Any], Totals]:
-    """Totals per (period start, dimension value) in one GROUP BY."""
+    """Totals per (period start, dimension value), from the rollups."""
     if grain not in TRUNC:
         raise ValueError(f"Unknown grain {grain!r}; use week, month or quarter.")
-    keys = ["period"]
-    if by is not None:
-        if by not in DIMENSION_FIELDS:
-            raise ValueError(f"Cannot split by {by!r}.")
-        keys.append(DIMENSION_FIELDS[Dimension(by)])
+    if by is not None and by not in DIMENSION_FIELDS:
+        raise ValueError(f"Cannot split by {by!r}.")
     if scope.customer is not None:
         return _customer_by_period(scope, grain, by)
-    rows = (
-        _rollups(scope)
-        .annotate(period=TRUNC[Grain(grain)]("day"))
-        .values(*keys)
-        .annotate(**_sum_annotations())
-        .order_by()
-    )
-    result = {}
-    for row in rows:
-        period = _as_date(row.pop("period"))
-        value = row.pop(keys[1]) if by is not None else None
-        result[(period, value)] = _as_totals(row)
-    return result
+    keys = [DIMENSION_FIELDS[Dimension(by)]] if by is not None else []
+    cells = grouped(scope, keys, grain)
+    return {(key[0], key[1] if by is not None else None): cell for key, cell in cells.items()}
 
 
 def exposure_by_period(
@@ -412,8 +508,13 @@ def cached_totals(scope: Scope, cache: dict[Scope, Totals] | None) -> Totals:
 
 
 def otif(scope: Scope) -> Value:
-    otif_total = exposure_total(scope, ExposureKind.DELIVERIES_OTIF)
-    deliveries = exposure_total(scope, ExposureKind.DELIVERIES)
+    return otif_value(
+        exposure_total(scope, ExposureKind.DELIVERIES_OTIF),
+        exposure_total(scope, ExposureKind.DELIVERIES),
+    )
+
+
+def otif_value(otif_total: float | None, deliveries: float | None) -> Value:
     if not deliveries:
         return Value(
             Metric.OTIF, None, warning="No deliveries are recorded for this scope.", unit="%"
@@ -428,6 +529,35 @@ def otif(scope: Scope) -> Value:
         p.warning,
         "%",
     )
+
+
+def exposure_by_line(scope: Scope, kind: str) -> dict[int, float]:
+    """Summed exposure per product line: `exposure_total` of the scope narrowed to each
+    line, in one query."""
+    q = Q(kind=kind, month__gte=scope.date_from.replace(day=1), month__lte=scope.date_to)
+    q &= Q(product_line__isnull=False)
+    q &= Q(region_id__in=scope.regions) if scope.regions else Q(region__isnull=True)
+    rows = Exposure.objects.filter(q).values("product_line_id").annotate(total=Sum("value"))
+    return {row["product_line_id"]: float(row["total"]) for row in rows.order_by()}
+
+
+def values_by_line(scope: Scope, metric: str, lines: Sequence[int]) -> dict[int, Value]:
+    """The metric for each product line: what `value` gives for the scope narrowed to
+    that line, from one grouped read of the rollups (and one of exposure)."""
+    narrowed = replace(scope, product_lines=tuple(lines))
+    if metric == Metric.OTIF:
+        otif_totals = exposure_by_line(narrowed, ExposureKind.DELIVERIES_OTIF)
+        deliveries = exposure_by_line(narrowed, ExposureKind.DELIVERIES)
+        return {line: otif_value(otif_totals.get(line), deliveries.get(line)) for line in lines}
+    cells = grouped(narrowed, ("product_line_id",)) if lines else {}
+    orders = (
+        exposure_by_line(narrowed, ExposureKind.ORDERS_SHIPPED)
+        if metric == Metric.COMPLAINT_RATE
+        else {}
+    )
+    return {
+        line: metric_value(metric, cells.get((line,), Totals()), orders.get(line)) for line in lines
+    }
 
 
 @dataclass
@@ -576,22 +706,107 @@ class Timing:
     within_target: st.ProportionResult
 
 
+TIMING_STAMPS = (
+    ("acknowledge", "ack", "acknowledged_at", "acknowledge_due"),
+    ("resolve", "resolve", "resolved_at", "resolve_due"),
+)
+PERCENTILES = (0.5, 0.9)
+
+
+def _offset(fraction: float, n: int) -> int:
+    """The rank (from 0) of the item that gives a percentile of n sorted values."""
+    return min(n - 1, max(0, round(fraction * (n - 1))))
+
+
+def complaint_timings(scope: Scope, cache: dict[Scope, Totals] | None = None) -> list[Timing]:
+    """Time to acknowledge and to resolve complaints received in the scope.
+
+    Counts and the share on time come from the rollups. The median and 90th percentile
+    are exact: the rollups' histogram of hours says which band holds the wanted rank
+    and how many come before it; one query then reads the hours of the complaints in
+    those bands only, and the rank is counted within the band.
+    """
+    if scope.customer is not None:
+        return complaint_timings_direct(scope)
+    complaints = Scope(**{**scope.__dict__, "kinds": (COMPLAINT_KIND,)})
+    cell = cached_totals(complaints, cache)
+    bands = timing_bands()
+    wanted: list[tuple[str, int, int]] = []  # (prefix, band, rank within the band)
+    for _, prefix, _, _ in TIMING_STAMPS:
+        n = cell.get(f"{prefix}_n")
+        for fraction in PERCENTILES if n else ():
+            rank = _offset(fraction, n)
+            for index, _, _ in bands:
+                count = cell.get(f"{prefix}_h{index}")
+                if rank < count:
+                    wanted.append((prefix, index, rank))
+                    break
+                rank -= count
+    hours: dict[tuple[str, int], list[float]] = {}
+    if wanted:
+        ack_hours = HoursBetween(F("acknowledged_at"), F("received_at"))
+        resolve_hours = HoursBetween(F("resolved_at"), F("received_at"))
+        expressions = {"ack": ack_hours, "resolve": resolve_hours}
+        q = Q()
+        for prefix, index, _ in wanted:
+            _, lower, upper = bands[index]
+            q |= Q(**{f"{STAMP_OF[prefix]}__isnull": False}) & band_q(
+                expressions[prefix], lower, upper
+            )
+        found = (
+            FeedbackItem.objects.filter(complaints.item_filter())
+            .filter(q)
+            .annotate(ack_hours=ack_hours, resolve_hours=resolve_hours)
+            .values_list("ack_hours", "resolve_hours")
+        )
+        for ack, resolve in found:
+            for prefix, value in (("ack", ack), ("resolve", resolve)):
+                if value is None:
+                    continue
+                for index, lower, upper in bands:
+                    if (lower is None or value >= lower) and (upper is None or value < upper):
+                        hours.setdefault((prefix, index), []).append(value)
+                        break
+    picked: dict[tuple[str, float], float | None] = {}
+    position = 0
+    for _, prefix, _, _ in TIMING_STAMPS:
+        n = cell.get(f"{prefix}_n")
+        for fraction in PERCENTILES:
+            if not n:
+                picked[(prefix, fraction)] = None
+                continue
+            _, index, rank = wanted[position]
+            position += 1
+            values = sorted(hours.get((prefix, index), []))
+            picked[(prefix, fraction)] = values[rank] if rank < len(values) else None
+    return [
+        Timing(
+            what=what,
+            n=cell.get(f"{prefix}_n"),
+            median_hours=picked[(prefix, 0.5)],
+            p90_hours=picked[(prefix, 0.9)],
+            within_target=st.csat(cell.get(f"{prefix}_on_time"), cell.get(f"{prefix}_n")),
+        )
+        for what, prefix, _, _ in TIMING_STAMPS
+    ]
+
+
+STAMP_OF = {prefix: stamp for _, prefix, stamp, _ in TIMING_STAMPS}
+
+
 def _percentile(queryset: QuerySet, expression: str, fraction: float, n: int) -> float | None:
     if n == 0:
         return None
-    offset = min(n - 1, max(0, round(fraction * (n - 1))))
-    value = queryset.order_by(expression).values_list(expression, flat=True)[offset]
+    value = queryset.order_by(expression).values_list(expression, flat=True)[_offset(fraction, n)]
     return value.total_seconds() / 3600 if isinstance(value, dt.timedelta) else float(value) / 3.6e9
 
 
-def complaint_timings(scope: Scope) -> list[Timing]:
-    """Time to acknowledge and to resolve complaints received in the scope."""
+def complaint_timings_direct(scope: Scope) -> list[Timing]:
+    """Time to acknowledge and to resolve complaints, sorted straight from the items (a
+    customer's figures, and the reference the rollup path is tested against)."""
     complaints = FeedbackItem.objects.filter(scope.item_filter(), kind=COMPLAINT_KIND)
     result = []
-    for what, stamp, due in (
-        ("acknowledge", "acknowledged_at", "acknowledge_due"),
-        ("resolve", "resolved_at", "resolve_due"),
-    ):
+    for what, _, stamp, due in TIMING_STAMPS:
         done = complaints.filter(**{f"{stamp}__isnull": False}).annotate(
             took=ExpressionWrapper(F(stamp) - F("received_at"), output_field=DjangoDurationField())
         )
@@ -613,8 +828,20 @@ def complaint_timings(scope: Scope) -> list[Timing]:
 
 def customer_totals(scope: Scope) -> Totals:
     """A customer's figures straight from their items (rollups have no customer key)."""
+    return direct_totals(scope)
+
+
+def direct_totals(scope: Scope) -> Totals:
+    """The scope's totals counted straight from the items."""
     cells = _customer_by_period(scope, Grain.QUARTER, None, whole=True)
     return next(iter(cells.values()), Totals())
+
+
+def direct_by_period(
+    scope: Scope, grain: str, by: str | None = None
+) -> dict[tuple[dt.date, Any], Totals]:
+    """Totals per period (and dimension value) counted straight from the items."""
+    return _customer_by_period(scope, grain, by)
 
 
 def _customer_by_period(

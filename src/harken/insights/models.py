@@ -25,6 +25,8 @@ CSAT_BUCKETS = range(1, 6)
 CES_BUCKETS = range(1, 8)
 STARS_BUCKETS = range(1, 6)
 CSAT2_BUCKETS = range(2)
+# Hours to acknowledge or resolve a complaint: band i holds [edge i-1, edge i).
+TIMING_EDGES = (0, 1, 2, 4, 8, 12, 16, 20, 24, 30, 36, 48, 60, 72, 96, 120, 168, 240, 336, 504, 720)
 
 
 class Exposure(TrackedModel):
@@ -85,10 +87,121 @@ class Exposure(TrackedModel):
         return f"{self.month:%Y-%m} {self.get_kind_display()} ({scope}): {self.value:g}"
 
 
-class FeedbackRollup(models.Model):
-    """Feedback counted per day × source × product line × region × category × kind ×
-    segment, with score histograms and sentiment sums: what dashboards read, so their
-    cost does not grow with the number of items. Derived data, rebuilt from the items
+class RollupMeasures(models.Model):
+    """What a rollup row counts: items, confirmations, sentiment, score histograms, and
+    complaint handling (how many were acknowledged and resolved, how many on time, and
+    a histogram of the hours it took, in the bands of `TIMING_EDGES`). Plain integers,
+    not positive ones: incremental upkeep adds a change's negative part before its
+    positive part (insights/rollups.py)."""
+
+    items = models.IntegerField(
+        verbose_name=_("items"),
+        default=0,
+    )
+    confirmed = models.IntegerField(
+        verbose_name=_("confirmed by a person"),
+        default=0,
+    )
+    critical = models.IntegerField(
+        verbose_name=_("critical impact"),
+        default=0,
+    )
+    scored = models.IntegerField(
+        verbose_name=_("answers with a score"),
+        default=0,
+    )
+    sentiment_n = models.IntegerField(default=0)
+    sentiment_sum = models.FloatField(default=0.0)
+    negative = models.IntegerField(default=0)
+    neutral = models.IntegerField(default=0)
+    positive = models.IntegerField(default=0)
+    nps_0 = models.IntegerField(default=0)
+    nps_1 = models.IntegerField(default=0)
+    nps_2 = models.IntegerField(default=0)
+    nps_3 = models.IntegerField(default=0)
+    nps_4 = models.IntegerField(default=0)
+    nps_5 = models.IntegerField(default=0)
+    nps_6 = models.IntegerField(default=0)
+    nps_7 = models.IntegerField(default=0)
+    nps_8 = models.IntegerField(default=0)
+    nps_9 = models.IntegerField(default=0)
+    nps_10 = models.IntegerField(default=0)
+    csat_1 = models.IntegerField(default=0)
+    csat_2 = models.IntegerField(default=0)
+    csat_3 = models.IntegerField(default=0)
+    csat_4 = models.IntegerField(default=0)
+    csat_5 = models.IntegerField(default=0)
+    ces_1 = models.IntegerField(default=0)
+    ces_2 = models.IntegerField(default=0)
+    ces_3 = models.IntegerField(default=0)
+    ces_4 = models.IntegerField(default=0)
+    ces_5 = models.IntegerField(default=0)
+    ces_6 = models.IntegerField(default=0)
+    ces_7 = models.IntegerField(default=0)
+    stars_1 = models.IntegerField(default=0)
+    stars_2 = models.IntegerField(default=0)
+    stars_3 = models.IntegerField(default=0)
+    stars_4 = models.IntegerField(default=0)
+    stars_5 = models.IntegerField(default=0)
+    csat2_0 = models.IntegerField(default=0)
+    csat2_1 = models.IntegerField(default=0)
+    ack_n = models.IntegerField(default=0)
+    ack_on_time = models.IntegerField(default=0)
+    ack_h0 = models.IntegerField(default=0)
+    ack_h1 = models.IntegerField(default=0)
+    ack_h2 = models.IntegerField(default=0)
+    ack_h3 = models.IntegerField(default=0)
+    ack_h4 = models.IntegerField(default=0)
+    ack_h5 = models.IntegerField(default=0)
+    ack_h6 = models.IntegerField(default=0)
+    ack_h7 = models.IntegerField(default=0)
+    ack_h8 = models.IntegerField(default=0)
+    ack_h9 = models.IntegerField(default=0)
+    ack_h10 = models.IntegerField(default=0)
+    ack_h11 = models.IntegerField(default=0)
+    ack_h12 = models.IntegerField(default=0)
+    ack_h13 = models.IntegerField(default=0)
+    ack_h14 = models.IntegerField(default=0)
+    ack_h15 = models.IntegerField(default=0)
+    ack_h16 = models.IntegerField(default=0)
+    ack_h17 = models.IntegerField(default=0)
+    ack_h18 = models.IntegerField(default=0)
+    ack_h19 = models.IntegerField(default=0)
+    ack_h20 = models.IntegerField(default=0)
+    ack_h21 = models.IntegerField(default=0)
+    resolve_n = models.IntegerField(default=0)
+    resolve_on_time = models.IntegerField(default=0)
+    resolve_h0 = models.IntegerField(default=0)
+    resolve_h1 = models.IntegerField(default=0)
+    resolve_h2 = models.IntegerField(default=0)
+    resolve_h3 = models.IntegerField(default=0)
+    resolve_h4 = models.IntegerField(default=0)
+    resolve_h5 = models.IntegerField(default=0)
+    resolve_h6 = models.IntegerField(default=0)
+    resolve_h7 = models.IntegerField(default=0)
+    resolve_h8 = models.IntegerField(default=0)
+    resolve_h9 = models.IntegerField(default=0)
+    resolve_h10 = models.IntegerField(default=0)
+    resolve_h11 = models.IntegerField(default=0)
+    resolve_h12 = models.IntegerField(default=0)
+    resolve_h13 = models.IntegerField(default=0)
+    resolve_h14 = models.IntegerField(default=0)
+    resolve_h15 = models.IntegerField(default=0)
+    resolve_h16 = models.IntegerField(default=0)
+    resolve_h17 = models.IntegerField(default=0)
+    resolve_h18 = models.IntegerField(default=0)
+    resolve_h19 = models.IntegerField(default=0)
+    resolve_h20 = models.IntegerField(default=0)
+    resolve_h21 = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class FeedbackRollup(RollupMeasures):
+    """Feedback counted per company-local day × source × product line × region ×
+    category × kind × segment: the finest rollup, each item counted once. The coarser
+    `RollupCell`s are summed from it. Derived data, rebuilt from the items
     (insights/rollups.py), hence not audited."""
 
     day = models.DateField(
@@ -130,53 +243,6 @@ class FeedbackRollup(models.Model):
         max_length=20,
         blank=True,
     )
-    items = models.PositiveIntegerField(
-        verbose_name=_("items"),
-        default=0,
-    )
-    confirmed = models.PositiveIntegerField(
-        verbose_name=_("confirmed by a person"),
-        default=0,
-    )
-    critical = models.PositiveIntegerField(
-        verbose_name=_("critical impact"),
-        default=0,
-    )
-    sentiment_n = models.PositiveIntegerField(default=0)
-    sentiment_sum = models.FloatField(default=0.0)
-    negative = models.PositiveIntegerField(default=0)
-    neutral = models.PositiveIntegerField(default=0)
-    positive = models.PositiveIntegerField(default=0)
-    nps_0 = models.PositiveIntegerField(default=0)
-    nps_1 = models.PositiveIntegerField(default=0)
-    nps_2 = models.PositiveIntegerField(default=0)
-    nps_3 = models.PositiveIntegerField(default=0)
-    nps_4 = models.PositiveIntegerField(default=0)
-    nps_5 = models.PositiveIntegerField(default=0)
-    nps_6 = models.PositiveIntegerField(default=0)
-    nps_7 = models.PositiveIntegerField(default=0)
-    nps_8 = models.PositiveIntegerField(default=0)
-    nps_9 = models.PositiveIntegerField(default=0)
-    nps_10 = models.PositiveIntegerField(default=0)
-    csat_1 = models.PositiveIntegerField(default=0)
-    csat_2 = models.PositiveIntegerField(default=0)
-    csat_3 = models.PositiveIntegerField(default=0)
-    csat_4 = models.PositiveIntegerField(default=0)
-    csat_5 = models.PositiveIntegerField(default=0)
-    ces_1 = models.PositiveIntegerField(default=0)
-    ces_2 = models.PositiveIntegerField(default=0)
-    ces_3 = models.PositiveIntegerField(default=0)
-    ces_4 = models.PositiveIntegerField(default=0)
-    ces_5 = models.PositiveIntegerField(default=0)
-    ces_6 = models.PositiveIntegerField(default=0)
-    ces_7 = models.PositiveIntegerField(default=0)
-    stars_1 = models.PositiveIntegerField(default=0)
-    stars_2 = models.PositiveIntegerField(default=0)
-    stars_3 = models.PositiveIntegerField(default=0)
-    stars_4 = models.PositiveIntegerField(default=0)
-    stars_5 = models.PositiveIntegerField(default=0)
-    csat2_0 = models.PositiveIntegerField(default=0)
-    csat2_1 = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["day"]
@@ -189,6 +255,75 @@ class FeedbackRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind}: {self.items}"
+
+
+class RollupCell(RollupMeasures):
+    """Feedback summed per day or per month over a few dimensions (a rollup level, see
+    `rollups.LEVELS`): what the dashboard, explore and review packs read, so a quarter
+    is a few hundred rows whatever the number of items. Dimensions a level does not
+    keep are 0 or empty; so is "none" (no product line), which keeps the key unique."""
+
+    level = models.PositiveSmallIntegerField(
+        verbose_name=_("level"),
+    )
+    grain = models.CharField(
+        verbose_name=_("grain"),
+        max_length=5,
+    )
+    period = models.DateField(
+        verbose_name=_("period"),
+        help_text=_("The day, or the first day of the month."),
+    )
+    source_id = models.IntegerField(
+        verbose_name=_("source"),
+        default=0,
+    )
+    product_line_id = models.IntegerField(
+        verbose_name=_("product line"),
+        default=0,
+    )
+    region_id = models.IntegerField(
+        verbose_name=_("region"),
+        default=0,
+    )
+    category_id = models.IntegerField(
+        verbose_name=_("category"),
+        default=0,
+    )
+    kind = models.CharField(
+        verbose_name=_("kind"),
+        max_length=32,
+        blank=True,
+    )
+    segment = models.CharField(
+        verbose_name=_("segment"),
+        max_length=20,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["level", "grain", "period"]
+        verbose_name = _("rollup cell")
+        verbose_name_plural = _("rollup cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "level",
+                    "grain",
+                    "period",
+                    "kind",
+                    "product_line_id",
+                    "category_id",
+                    "source_id",
+                    "region_id",
+                    "segment",
+                ],
+                name="rollupcell_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"L{self.level} {self.grain} {self.period} {self.kind}: {self.items}"
 
 
 class QualityObjective(TrackedModel):

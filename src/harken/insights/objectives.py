@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from .choices import Comparator, Dimension, Frequency, Grain
-from .metrics import Scope, Value, series, value
+from .metrics import Scope, Value, series, value, values_by_line
 from .models import QualityObjective
 
 TREND_PERIODS = 6
@@ -89,14 +89,14 @@ def assess(objective: QualityObjective, today: dt.date | None = None) -> list[As
         ]
     from harken.customers.models import ProductLine
 
-    lines = ProductLine.objects.filter(active=True)
+    lines = list(ProductLine.objects.filter(active=True))
     if scope.product_lines:
-        lines = lines.filter(pk__in=scope.product_lines)
+        lines = [line for line in lines if line.pk in scope.product_lines]
     split = series(history, objective.metric, grain, by=Dimension.PRODUCT_LINE)
+    currents = values_by_line(scope, objective.metric, [line.pk for line in lines])
     result = []
     for line in lines:
-        line_scope = Scope(**{**scope.__dict__, "product_lines": (line.pk,)})
-        current = value(line_scope, objective.metric)
+        current = currents[line.pk]
         points = split.get(line.pk, [])
         result.append(
             Assessment(

@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Q, Sum
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -202,12 +201,16 @@ def headline(
     }
 
 
-def timings(scope: metrics.Scope, previous: metrics.Scope) -> list[dict[str, Any]]:
+def timings(
+    scope: metrics.Scope,
+    previous: metrics.Scope,
+    cache: dict[metrics.Scope, metrics.Totals] | None = None,
+) -> list[dict[str, Any]]:
     """Time to acknowledge and resolve complaints, now and in the previous period."""
     url = scope_records_url(scope, kind=COMPLAINT)
-    before = {t.what: t for t in metrics.complaint_timings(previous)}
+    before = {t.what: t for t in metrics.complaint_timings(previous, cache)}
     rows = []
-    for now in metrics.complaint_timings(scope):
+    for now in metrics.complaint_timings(scope, cache):
         earlier = before[now.what]
         a, b = earlier.within_target, now.within_target
         test = st.two_proportion_test(a.successes, a.total, b.successes, b.total, alpha=ALPHA)
@@ -324,13 +327,13 @@ def chart_payload(series: detection.ChartSeries) -> dict[str, Any]:
 def pareto(scope: metrics.Scope) -> list[dict[str, Any]]:
     """Complaints per category in the scope, largest first, with the cumulative share."""
     complaints = metrics.Scope(**{**scope.__dict__, "kinds": (COMPLAINT,)})
-    rows = list(
-        FeedbackRollup.objects.filter(complaints.rollup_filter())
-        .values("category_id")
-        .annotate(n=Sum("items"))
-        .filter(n__gt=0)
-        .order_by("-n", "category_id")
-    )
+    counts = metrics.grouped(complaints, ("category_id",))
+    rows = [
+        {"category_id": key[0], "n": cell.get("items")}
+        for key, cell in counts.items()
+        if cell.get("items") > 0
+    ]
+    rows.sort(key=lambda r: (-r["n"], none_first(r["category_id"])))
     labels = metrics.dimension_labels(Dimension.CATEGORY, [r["category_id"] for r in rows])
     total = sum(r["n"] for r in rows)
     result, running = [], 0
@@ -357,19 +360,25 @@ def top_issues(scope: metrics.Scope, previous: metrics.Scope) -> list[dict[str, 
 
     One GROUP BY over both periods' rollups; rising ones first, then by count.
     """
-    both = metrics.Scope(
-        **{**scope.__dict__, "date_from": previous.date_from, "kinds": (COMPLAINT,)}
+    keys = ("product_line_id", "category_id")
+    now_counts = metrics.grouped(metrics.Scope(**{**scope.__dict__, "kinds": (COMPLAINT,)}), keys)
+    before_counts = metrics.grouped(
+        metrics.Scope(**{**previous.__dict__, "kinds": (COMPLAINT,)}), keys
     )
-    rows = list(
-        FeedbackRollup.objects.filter(both.rollup_filter())
-        .values("product_line_id", "category_id")
-        .annotate(
-            now=Sum("items", filter=Q(day__gte=scope.date_from)),
-            before=Sum("items", filter=Q(day__lte=previous.date_to)),
-        )
-        .filter(now__gt=0)
-        .order_by("-now", "product_line_id", "category_id")[:TOP_ISSUES]
+    rows = [
+        {
+            "product_line_id": key[0],
+            "category_id": key[1],
+            "now": cell.get("items"),
+            "before": before_counts[key].get("items") if key in before_counts else 0,
+        }
+        for key, cell in now_counts.items()
+        if cell.get("items") > 0
+    ]
+    rows.sort(
+        key=lambda r: (-r["now"], none_first(r["product_line_id"]), none_first(r["category_id"]))
     )
+    rows = rows[:TOP_ISSUES]
     lines = metrics.dimension_labels(Dimension.PRODUCT_LINE, [r["product_line_id"] for r in rows])
     categories = metrics.dimension_labels(Dimension.CATEGORY, [r["category_id"] for r in rows])
     days_now = float((scope.date_to - scope.date_from).days + 1)
@@ -401,6 +410,11 @@ def top_issues(scope: metrics.Scope, previous: metrics.Scope) -> list[dict[str, 
         key=lambda r: (not r["rising"], -r["difference"] if r["rising"] else 0, -r["count"])
     )
     return result
+
+
+def none_first(value: Any) -> tuple[bool, Any]:
+    """A sort key that puts "none" (no category) before every id, as SQLite orders NULL."""
+    return (value is not None, value or 0)
 
 
 def open_signals() -> dict[str, Any]:
@@ -489,7 +503,7 @@ def dashboard_data(scope: metrics.Scope, today: dt.date | None = None) -> dict[s
         },
         "records_url": scope_records_url(scope),
         "headline": [headline(scope, item, cache) for item in HEADLINES],
-        "timings": timings(scope, previous),
+        "timings": timings(scope, previous, cache),
         "retention": retention_figures(scope, previous),
         "trends": trends(scope),
         "control_chart": control_chart(scope),

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from harken.actions.choices import CLOSED_ACTION_STATES, OPEN_ACTION_STATES, ActionStatus
@@ -286,12 +286,15 @@ def category_line_changes(
     lines = dict(ProductLine.objects.values_list("pk", "name"))
     categories = dict(Category.objects.values_list("pk", "name"))
     complaints = metrics.Scope(**{**current.__dict__, "kinds": (ItemKind.COMPLAINT,)})
-    counts = (
-        FeedbackItem.objects.filter(complaints.item_filter())
-        .values("category_id", "product_line_id")
-        .annotate(n=Count("id"))
-        .order_by("-n")[: TOP_ISSUES * 3]
-    )
+    grouped = metrics.grouped(complaints, ("category_id", "product_line_id"))
+    counts = sorted(
+        (
+            {"category_id": category, "product_line_id": line, "n": cell.get("items")}
+            for (category, line), cell in grouped.items()
+            if cell.get("items") > 0
+        ),
+        key=lambda row: (-row["n"], row["category_id"] or 0, row["product_line_id"] or 0),
+    )[: TOP_ISSUES * 3]
     sentences, top = [], []
     for row in counts:
         category, line = row["category_id"], row["product_line_id"]
@@ -506,9 +509,11 @@ def survey_figures(current: metrics.Scope) -> dict[str, Any]:
 
     rows = []
     limitations = []
+    scored = {
+        key[0]: cell.get("scored") for key, cell in metrics.grouped(current, ("source_id",)).items()
+    }
     for source in PerceptionSource.objects.filter(structured=True, active=True).order_by("name"):
-        narrowed = metrics.Scope(**{**current.__dict__, "sources": (source.pk,)})
-        answers = FeedbackItem.objects.filter(narrowed.item_filter(), score__isnull=False).count()
+        answers = scored.get(source.pk, 0)
         rows.append({"source": source.name, "answers": answers, "third_party": source.third_party})
         if answers < 30:
             limitations.append(
