@@ -165,3 +165,18 @@ def test_the_lock_message_names_when_to_try_again(client, quality_manager):
     lock = Lockout.objects.get()
     local = timezone.localtime(lock.until).strftime("%H:%M")
     assert f"Try again after {local}" in sign_in(client, "qm", PASSWORD).content.decode()
+
+
+def test_the_unlock_command_ends_a_lock_out(client, quality_manager):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    fail(client, "qm", 5)
+    out = io.StringIO()
+    call_command("unlock", "qm", stdout=out)
+    assert out.getvalue().startswith("Unlocked qm")
+    assert AuditEvent.objects.get(action="auth.unlocked").actor_label == "cli:unlock"
+    assert sign_in(client, "qm", PASSWORD).status_code == 302
+    with pytest.raises(CommandError, match="is not locked out"):
+        call_command("unlock", "qm")

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def code_for(device, steps_ahead=0):
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)  # a phone: no drift
     totp.time = time.time() + steps_ahead * device.step
     return f"{totp.token():06d}"
 
@@ -243,3 +243,23 @@ def test_the_tick_reports_what_it_purged():
     out = __import__("io").StringIO()
     call_command("tick", stdout=out)
     assert "sessions and lock-outs" in out.getvalue()
+
+
+def test_the_resetfactor_command_removes_the_app_and_ends_sessions(quality_manager):
+    import io
+
+    from django.core.management import CommandError
+
+    device, _ = enrolled(quality_manager)
+    person = Client()
+    password_step(person)
+    person.post("/accounts/login/code/", {"code": code_for(device)})
+    out = io.StringIO()
+    call_command("resetfactor", "qm", stdout=out)
+    assert "ended 1 session(s)" in out.getvalue()
+    assert not twofactor.is_enrolled(quality_manager)
+    assert person.get("/")["Location"].startswith("/accounts/login/")
+    event = AuditEvent.objects.get(action="auth.second_factor_removed")
+    assert event.actor_label == "cli:resetfactor"
+    with pytest.raises(CommandError, match="has no second factor"):
+        call_command("resetfactor", "qm")
