@@ -753,12 +753,18 @@ def complaint_timings(scope: Scope, cache: dict[Scope, Totals] | None = None) ->
             q |= Q(**{f"{STAMP_OF[prefix]}__isnull": False}) & band_q(
                 expressions[prefix], lower, upper
             )
-        found = (
+        query = (
             FeedbackItem.objects.filter(complaints.item_filter())
             .filter(q)
             .annotate(ack_hours=ack_hours, resolve_hours=resolve_hours)
             .values_list("ack_hours", "resolve_hours")
+            .order_by()
         )
+        # Thousands of plain floats: read by the cursor, not through the ORM's converters.
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
         for ack, resolve in found:
             for prefix, value in (("ack", ack), ("resolve", resolve)):
                 if value is None:
