@@ -126,3 +126,44 @@ def test_the_admin_sets_a_strong_password(admin_client):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password(STRONG)
+
+
+def test_long_unicode_passphrases_are_kept_whole(auditor):
+    # ASVS 2.1.2-2.1.4: 64 to 128 characters, any Unicode, never truncated.
+    passphrase = "Grüße aus Köln 🚲 — der Rhein fließt ruhig unter der Brücke, 2026 ✓ " * 2
+    passphrase = passphrase[:128]
+    client = Client()
+    client.force_login(auditor)
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": passphrase, "new_password2": passphrase},
+    )
+    assert response.status_code == 302
+    auditor.refresh_from_db()
+    assert auditor.check_password(passphrase)
+    assert not auditor.check_password(passphrase[:72])
+
+
+def test_passwords_over_128_characters_are_refused(auditor):
+    too_long = "a-long-passphrase-" * 8
+    assert len(too_long) == 144
+    client = Client()
+    client.force_login(auditor)
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": too_long, "new_password2": too_long},
+    )
+    assert "This password is too long: use at most 128 characters." in response.content.decode()
+
+
+def test_changing_the_password_needs_the_current_one(auditor):
+    client = Client()
+    client.force_login(auditor)
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": "not-the-old-one-1", "new_password1": STRONG, "new_password2": STRONG},
+    )
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in response.content.decode()
+    auditor.refresh_from_db()
+    assert auditor.check_password(PASSWORD)
