@@ -14,7 +14,10 @@ class CommunicationsConfig(AppConfig):
         from .lifecycle import seed_lifecycle
         from .links import register_defaults
         from .panels import communications_panel
+        from .retention import register_record_types
         from .ticks import fetch_mail
+
+        register_record_types()
 
         register_defaults()
         registry.add_menu(

@@ -154,7 +154,11 @@ def read_facts(cursor: Any, vendor: str) -> Facts:
         if row:
             head_seq, head_hash = int(row[0]), str(row[1])
     if "core_evidencefile" in tables:
-        cursor.execute("SELECT DISTINCT path, sha256 FROM core_evidencefile ORDER BY path")
+        # Files a retention rule disposed of are gone on purpose (core/retention.py).
+        cursor.execute(
+            "SELECT DISTINCT path, sha256 FROM core_evidencefile "
+            "WHERE disposed_at IS NULL ORDER BY path"
+        )
         files = [(str(path), str(sha)) for path, sha in cursor.fetchall()]
     return Facts(
         tables=tables,
@@ -704,7 +708,8 @@ def _prove(
             f"the manifest says {expected_audit['head_hash']} after {expected_audit['events']}."
         )
     missing = set(manifest.get("files", {}).get("missing", []))
-    for evidence in EvidenceFile.objects.using(using).exclude(path__in=missing).iterator():
+    live = EvidenceFile.objects.using(using).filter(disposed_at__isnull=True)
+    for evidence in live.exclude(path__in=missing).iterator():
         if not default_storage.exists(evidence.path) or not verify_file(evidence):
             raise BackupError(
                 f"evidence file {evidence.pk} ({evidence.path}) is missing or does not match "

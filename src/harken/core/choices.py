@@ -25,3 +25,11 @@ class ActorType(models.TextChoices):
     TOKEN = "token", _("API token")
     IMPORT = "import", _("Import batch")
     SYSTEM = "system", _("System")
+
+
+class RetentionAction(models.TextChoices):
+    """What happens to a record once its retention period has passed (core/retention.py)."""
+
+    REVIEW = "review", _("Review")
+    ANONYMISE = "anonymise", _("Anonymise")
+    DELETE = "delete", _("Delete")

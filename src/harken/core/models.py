@@ -8,13 +8,14 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
-from .choices import ActorType, Role
+from .choices import ActorType, RetentionAction, Role
 
 
 class AuditedMixin(models.Model):
@@ -385,6 +386,14 @@ class EvidenceFile(TrackedModel):
         max_length=64,
         blank=True,
     )
+    # Set when a retention rule disposed of the file; the bytes are removed once no
+    # other live record shares them (core/retention.py), the description stays.
+    disposed_at = models.DateTimeField(
+        verbose_name=_("disposed of at"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -397,4 +406,122 @@ class EvidenceFile(TrackedModel):
     def open(self) -> Any:
         from django.core.files.storage import default_storage
 
+        if self.disposed_at is not None:
+            raise FileNotFoundError(
+                f"{self.name} was disposed of on {self.disposed_at:%Y-%m-%d} under a "
+                "retention rule."
+            )
         return default_storage.open(self.path, "rb")
+
+
+class RetentionRule(TrackedModel):
+    """How long records of one type are kept, and what happens to them after that."""
+
+    record_type = models.CharField(
+        verbose_name=_("record type"),
+        max_length=100,
+    )
+    period_months = models.PositiveIntegerField(
+        verbose_name=_("retention period (months)"),
+        validators=[MinValueValidator(1), MaxValueValidator(1200)],
+    )
+    action = models.CharField(
+        verbose_name=_("action after the period"),
+        max_length=16,
+        choices=RetentionAction.choices,
+        default=RetentionAction.REVIEW,
+    )
+    basis = models.TextField(
+        verbose_name=_("basis"),
+        help_text=_("Why records are kept this long: law, contract, or the company's reason."),
+    )
+    active = models.BooleanField(
+        verbose_name=_("active"),
+        default=True,
+    )
+
+    class Meta:
+        ordering = ["record_type"]
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type"],
+                name="retentionrule_unique_type",
+                violation_error_message=_("This record type already has a retention rule."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        from .retention import type_label
+
+        return (
+            f"{type_label(self.record_type)}: {self.period_months} months, "
+            f"then {self.get_action_display().lower()}"
+        )
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .retention import get_type
+
+        record_type = get_type(self.record_type)
+        if record_type is None:
+            raise ValidationError({"record_type": _("Choose a record type Harken knows.")})
+        if self.action not in record_type.actions:
+            raise ValidationError(
+                {
+                    "action": _("%(type)s can only be: %(actions)s.")
+                    % {"type": record_type.label, "actions": ", ".join(record_type.actions)}
+                }
+            )
+
+
+class Disposition(models.Model):
+    """One record a retention rule reviewed, anonymised or deleted: the register beside
+    the audit event (`audit_seq`) that is the record of it. Written in the same
+    transaction as that event and never changed, so a record is disposed of once."""
+
+    rule = models.ForeignKey(
+        RetentionRule,
+        verbose_name=_("rule"),
+        on_delete=models.PROTECT,
+        related_name="dispositions",
+    )
+    record_type = models.CharField(
+        verbose_name=_("record type"),
+        max_length=100,
+    )
+    object_id = models.BigIntegerField(
+        verbose_name=_("record id"),
+    )
+    object_label = models.CharField(
+        verbose_name=_("record"),
+        max_length=255,
+    )
+    action = models.CharField(
+        verbose_name=_("action"),
+        max_length=16,
+        choices=RetentionAction.choices,
+    )
+    at = models.DateTimeField(
+        verbose_name=_("time"),
+        default=timezone.now,
+    )
+    audit_seq = models.BigIntegerField(
+        verbose_name=_("audit event"),
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("disposition")
+        verbose_name_plural = _("dispositions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "object_id", "action"],
+                name="disposition_once_per_action",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_label}: {self.get_action_display()} ({self.at:%Y-%m-%d})"

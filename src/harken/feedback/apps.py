@@ -12,8 +12,11 @@ class FeedbackConfig(AppConfig):
 
         from .demo import build_feedback
         from .panels import feedback_panel
+        from .retention import register_record_types
         from .taxonomy import seed_taxonomy
         from .ticks import flag_overdue_complaints
+
+        register_record_types()
 
         registry.add_menu(
             MenuItem(
