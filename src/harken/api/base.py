@@ -50,8 +50,10 @@ def with_verb(verb: str) -> Any:
 class HistoryMixin:
     """`GET …/{id}/history/`: the record's audit events, newest first."""
 
+    # A plain list, neither paginated nor filtered: the schema says so only when the action
+    # drops the viewset's pagination and filters.
     @extend_schema(responses=AuditEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: Any = None) -> Response:
         obj = self.get_object()  # type: ignore[attr-defined]
         events = AuditEvent.objects.filter(

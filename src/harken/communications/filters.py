@@ -4,6 +4,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from harken.core.filters import IsoDateTimeFilter
 from harken.documents.filters import by_customer_ref
 
 from .choices import Channel, CommunicationStatus, Direction, Phase
@@ -21,12 +22,8 @@ class CommunicationFilterSet(django_filters.FilterSet):
         queryset=get_user_model().objects.filter(is_active=True), label="Our staff member"
     )
     mailbox = django_filters.ModelChoiceFilter(queryset=Mailbox.objects.all())
-    after = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="gte", label="From"
-    )
-    before = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="lt", label="Before"
-    )
+    after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", label="From")
+    before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", label="Before")
 
     class Meta:
         model = Communication

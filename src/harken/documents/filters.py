@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from harken.core.choices import Role
+from harken.core.filters import IsoDateTimeFilter
 
 from .choices import DocumentKind, Occasion, VersionStatus
 from .models import Acknowledgement, Distribution, Document, DocumentVersion
@@ -58,12 +59,8 @@ class DistributionFilterSet(django_filters.FilterSet):
     )
     version = django_filters.NumberFilter(field_name="version_id", label="Version id")
     occasion = django_filters.MultipleChoiceFilter(choices=Occasion.choices)
-    after = django_filters.IsoDateTimeFilter(
-        field_name="distributed_at", lookup_expr="gte", label="From"
-    )
-    before = django_filters.IsoDateTimeFilter(
-        field_name="distributed_at", lookup_expr="lt", label="Before"
-    )
+    after = IsoDateTimeFilter(field_name="distributed_at", lookup_expr="gte", label="From")
+    before = IsoDateTimeFilter(field_name="distributed_at", lookup_expr="lt", label="Before")
 
     class Meta:
         model = Distribution

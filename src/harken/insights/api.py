@@ -33,6 +33,8 @@ class ExposureSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        # The table's check constraint refuses a negative count; say so as a field error.
+        extra_kwargs = {"value": {"min_value": 0}}
 
     def validate_month(self, value: Any) -> Any:
         if value.day != 1:
@@ -126,7 +128,7 @@ class SignalViewSet(TransitionMixin, ReadOnlyTrackedViewSet):
     filterset_fields = ["status", "kind", "metric"]
 
     @extend_schema(request=None, responses=SignalSerializer(many=True))
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     @with_verb("classify")
     def detect(self, request: Request) -> Response:
         """Look for new signals now; answers with the signals created."""

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from harken.core.choices import Role
+from harken.core.filters import IsoDateTimeFilter
 from harken.customers.models import ProductLine
 from harken.documents.filters import by_customer_ref
 
@@ -53,12 +54,8 @@ class EnquiryFilterSet(django_filters.FilterSet):
     open = django_filters.BooleanFilter(label="Open", method="open_only")
     overdue = django_filters.BooleanFilter(label="First response overdue", method="overdue_only")
     customer_property = django_filters.BooleanFilter(label="Customer property involved")
-    after = django_filters.IsoDateTimeFilter(
-        field_name="received_at", lookup_expr="gte", label="Received from"
-    )
-    before = django_filters.IsoDateTimeFilter(
-        field_name="received_at", lookup_expr="lt", label="Received before"
-    )
+    after = IsoDateTimeFilter(field_name="received_at", lookup_expr="gte", label="Received from")
+    before = IsoDateTimeFilter(field_name="received_at", lookup_expr="lt", label="Received before")
 
     class Meta:
         model = Enquiry
@@ -138,10 +135,10 @@ class OrderFilterSet(django_filters.FilterSet):
     acceptance_kind = django_filters.ChoiceFilter(choices=AcceptanceKind.choices)
     customer_property = django_filters.BooleanFilter(label="Customer property involved")
     differs_from_offer = django_filters.BooleanFilter(label="Differs from the offer")
-    after = django_filters.IsoDateTimeFilter(
+    after = IsoDateTimeFilter(
         field_name="acceptance_received_at", lookup_expr="gte", label="Received from"
     )
-    before = django_filters.IsoDateTimeFilter(
+    before = IsoDateTimeFilter(
         field_name="acceptance_received_at", lookup_expr="lt", label="Received before"
     )
 

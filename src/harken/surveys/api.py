@@ -349,7 +349,14 @@ class SurveyViewSet(
         ],
         responses=ResponseRateSerializer,
     )
-    @action(detail=False, methods=["get"], url_path="response-rates")
+    # A plain list by month, neither paginated nor filtered (the schema says so).
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="response-rates",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def response_rates(self, request: Request) -> Response:
         today = timezone.localdate()
         end = _date(request.query_params.get("to"), today, "to")

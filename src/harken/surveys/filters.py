@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from harken.core.filters import IsoDateTimeFilter
+
 from .choices import (
     FollowUpStatus,
     InvitationStatus,
@@ -38,12 +40,8 @@ class InvitationFilterSet(django_filters.FilterSet):
     # Ids, not drop-downs: a list of every customer or contact would be enormous.
     customer = django_filters.NumberFilter(field_name="customer", label="Customer id")
     contact = django_filters.NumberFilter(field_name="contact", label="Contact id")
-    sent_after = django_filters.IsoDateTimeFilter(
-        field_name="sent_at", lookup_expr="gte", label="Sent from"
-    )
-    sent_before = django_filters.IsoDateTimeFilter(
-        field_name="sent_at", lookup_expr="lt", label="Sent before"
-    )
+    sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte", label="Sent from")
+    sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt", label="Sent before")
 
     class Meta:
         model = Invitation
