@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import tempfile
 from typing import IO, Any
@@ -17,6 +18,11 @@ CHUNK = 1024 * 1024
 
 class FileTooLarge(ValueError):
     """The file exceeds the limit its entry point allows."""
+
+
+class NoSpace(FileTooLarge):
+    """The storage has no room left for the file: as with a file over the limit, nothing is
+    kept and the person is told why (entry points that refuse large files refuse this too)."""
 
 
 def store_file(
@@ -47,7 +53,19 @@ def store_file(
         path = f"evidence/{sha[:2]}/{sha}"
         if not default_storage.exists(path):
             spool.seek(0)
-            saved = default_storage.save(path, File(spool))
+            try:
+                saved = default_storage.save(path, File(spool))
+            except OSError as exc:
+                # A partial copy under the content's name would pass for the whole file the
+                # next time the same bytes arrive (exists() above): remove it.
+                if default_storage.exists(path):
+                    default_storage.delete(path)
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise NoSpace(
+                        f"{name} could not be stored: the evidence storage is full. "
+                        "Nothing was saved; ask your administrator to free space."
+                    ) from exc
+                raise
             if saved != path:  # the storage must never pick another name for us
                 raise RuntimeError(f"storage renamed {path} to {saved}")
     with transaction.atomic():

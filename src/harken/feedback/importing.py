@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from harken.core import audit
@@ -974,6 +974,18 @@ def run_import(
                 writer.write((preset.map_row(row, context) for row in table), progress=progress)
     except (ImportError_, ReaderError, IntegrityError, ValueError) as exc:
         return _finish(batch, writer, failed=str(exc))
+    except DatabaseError as exc:
+        # The connection dropped (or the server went away) mid-import: the chunks written
+        # before stay, the one in flight was rolled back whole. A fresh connection records
+        # the failure; running the same file again lands only the rows still missing.
+        if not connection.in_atomic_block:
+            connection.close()
+        return _finish(
+            batch,
+            writer,
+            failed=f"The database connection failed during the import ({exc}). "
+            f"{writer.created:,} rows were written; import the same file again to add the rest.",
+        )
     return _finish(batch, writer)
 
 

@@ -26,6 +26,7 @@ from django_filters import FilterSet
 
 from .. import audit
 from ..exports import csv_response, xlsx_response
+from ..files import FileTooLarge
 from ..models import AuditEvent
 from ..pagination import BadCursor, keyset_page
 from ..permissions import can, perm_name
@@ -246,8 +247,12 @@ class ObjectEditView(ObjectPermissionMixin, View):
         form = self.get_form(obj, data=request.POST, files=request.FILES)
         if not form.is_valid():
             return self.render_form(form, obj, status=422)
-        with transaction.atomic():
-            saved = self.save_form(form)
+        try:
+            with transaction.atomic():
+                saved = self.save_form(form)
+        except FileTooLarge as exc:  # or the storage is full: nothing was saved, say why
+            form.add_error(None, str(exc))
+            return self.render_form(form, obj, status=422)
         messages.success(request, f"Saved {saved._meta.verbose_name} {saved}.")
         target = saved.get_absolute_url() or reverse(url_name(self.model, "list"))  # type: ignore[attr-defined]
         if request.htmx:  # type: ignore[attr-defined]
