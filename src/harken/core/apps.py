@@ -11,7 +11,7 @@ class CoreConfig(AppConfig):
         from .demo import build_people
         from .registry import MenuItem, registry
         from .retention import retention_tick
-        from .ticks import verify_audit_chain
+        from .ticks import refresh_statistics, verify_audit_chain
 
         registry.add_menu(
             MenuItem("Assurance", "Audit trail", "core:auditevent_list", "core.view_auditevent"),
@@ -21,4 +21,5 @@ class CoreConfig(AppConfig):
         )
         registry.add_tick("retention", retention_tick)
         registry.add_tick("audit chain", verify_audit_chain)
+        registry.add_tick("database statistics", refresh_statistics)
         registry.add_demo(0, "people", build_people)

@@ -989,6 +989,10 @@ def run_import(
     return _finish(batch, writer)
 
 
+# Imports of this many rows and more refresh the query planner's statistics afterwards.
+STATISTICS_AFTER_ROWS = 10_000
+
+
 def _finish(batch: ImportBatch, writer: BulkWriter, failed: str = "") -> ImportBatch:
     rejects = writer.rejects_csv()
     if rejects:
@@ -1007,6 +1011,11 @@ def _finish(batch: ImportBatch, writer: BulkWriter, failed: str = "") -> ImportB
     batch.status = BatchStatus.FAILED if failed else BatchStatus.COMPLETED
     batch.message = failed or summary(batch)
     batch.save(audit_action="importbatch.failed" if failed else "importbatch.completed")
+    if writer.created >= STATISTICS_AFTER_ROWS:
+        # A large import changes the table's shape; SQLite's planner needs to know.
+        from harken.core.ticks import refresh_statistics
+
+        refresh_statistics()
     return batch
 
 

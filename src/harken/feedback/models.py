@@ -6,6 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from harken.core.choices import Role
@@ -362,6 +363,7 @@ class FeedbackItem(NumberedModel):
         null=True,
         blank=True,
         related_name="feedback_items",
+        db_index=False,
     )
     contact = models.ForeignKey(
         Contact,
@@ -422,6 +424,7 @@ class FeedbackItem(NumberedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     suggestion_rule = models.ForeignKey(
         ClassificationRule,
@@ -430,6 +433,7 @@ class FeedbackItem(NumberedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     classification_confirmed = models.BooleanField(
         verbose_name=_("confirmed by a person"),
@@ -442,6 +446,7 @@ class FeedbackItem(NumberedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     classified_at = models.DateTimeField(
         verbose_name=_("classified at"),
@@ -591,6 +596,19 @@ class FeedbackItem(NumberedModel):
             models.Index(
                 fields=["classification_confirmed", "received_at"],
                 name="feedbackitem_confirmed_idx",
+            ),
+            # Items with a deadline still waiting for acknowledgement or resolution: the
+            # overdue count reads only these. No bound values in the condition, so that
+            # SQLite can match it against a query's own terms.
+            models.Index(
+                fields=["acknowledge_due"],
+                condition=Q(acknowledged_at__isnull=True, acknowledge_due__isnull=False),
+                name="feedbackitem_ack_open_idx",
+            ),
+            models.Index(
+                fields=["resolve_due"],
+                condition=Q(resolved_at__isnull=True, resolve_due__isnull=False),
+                name="feedbackitem_resolve_open_idx",
             ),
         ]
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from harken.core.demo import demo_loaded
 from harken.core.management.base import HarkenCommand
 from harken.core.registry import registry
+from harken.core.ticks import refresh_statistics
 
 
 class Command(HarkenCommand):
@@ -30,4 +31,5 @@ class Command(HarkenCommand):
             with transaction.atomic():
                 summary = builder(seed=options["seed"], stdout=self.stdout)
             self.stdout.write(f"  {name}: {summary} ({time.monotonic() - part_started:.1f}s)")
+        refresh_statistics()
         self.stdout.write(f"Demo company loaded in {time.monotonic() - started:.1f}s.")
