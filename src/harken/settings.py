@@ -83,6 +83,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # HTTPS is assumed in production: secure cookies and HSTS. `make run` serves plain
 # HTTP on the loopback interface and turns it off.
 HTTPS = env_bool("HTTPS", not DEBUG)
+# Customer-facing staff see only the customers they are account owner of (core/scoping.py).
+STAFF_OWN_CUSTOMERS_ONLY = env_bool("STAFF_OWN_CUSTOMERS_ONLY", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SSL_REDIRECT", True)
@@ -299,6 +301,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
+        "harken.core.scoping.CustomerScopeFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "harken.api.pagination.KeysetPagination",
     "PAGE_SIZE": 50,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from harken.core.models import AuditEvent
+from harken.core.scoping import in_scope
 from harken.core.workflow import TransitionError, apply_transition
 
 
@@ -56,6 +58,8 @@ class HistoryMixin:
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: Any = None) -> Response:
         obj = self.get_object()  # type: ignore[attr-defined]
+        if not in_scope(request.user, obj):
+            raise Http404
         events = AuditEvent.objects.filter(
             object_type=obj._meta.label_lower, object_id=str(obj.pk)
         ).order_by("-seq")[:500]

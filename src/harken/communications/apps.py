@@ -8,6 +8,7 @@ class CommunicationsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
+        from harken.core import scoping
         from harken.core.registry import MenuItem, ObjectLink, registry
 
         from .demo import build_communications
@@ -16,6 +17,9 @@ class CommunicationsConfig(AppConfig):
         from .panels import communications_panel
         from .retention import register_record_types
         from .ticks import fetch_mail
+
+        scoping.register("communications.thread", "customer")
+        scoping.register("communications.communication", "customer")
 
         register_record_types()
 

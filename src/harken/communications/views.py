@@ -21,6 +21,7 @@ from django.views import View
 
 from harken.core.files import FileTooLarge
 from harken.core.permissions import can
+from harken.core.scoping import scope_queryset
 from harken.core.tables import Column
 from harken.core.views.generic import (
     ObjectDetailView,
@@ -229,7 +230,7 @@ class CommunicationEditView(ObjectEditView):
     form_class = forms.EditForm
 
     def get_queryset(self) -> QuerySet:
-        return Communication.objects.filter(raw_message__isnull=True)
+        return super().get_queryset().filter(raw_message__isnull=True)
 
 
 class StepView(ObjectPermissionMixin, View):
@@ -240,7 +241,7 @@ class StepView(ObjectPermissionMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        communication = get_object_or_404(Communication, pk=pk)
+        communication = get_object_or_404(self.get_queryset(), pk=pk)
         try:
             message = self.perform(communication, request)
         except (TransitionError, ValidationError) as exc:
@@ -314,7 +315,12 @@ class LinkDeleteView(ObjectPermissionMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        link = get_object_or_404(CommunicationLink.objects.select_related("communication"), pk=pk)
+        link = get_object_or_404(
+            CommunicationLink.objects.select_related("communication").filter(
+                communication__in=self.get_queryset()
+            ),
+            pk=pk,
+        )
         services.remove_link(link, actor=request.user)
         messages.success(request, f"Removed the link to {link.label}.")
         return redirect_to(request, link.communication.get_absolute_url())
@@ -324,7 +330,10 @@ class AttachmentFileView(ObjectPermissionMixin, View):
     model = Communication
 
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
-        attachment = get_object_or_404(Attachment.objects.select_related("file"), pk=pk)
+        attachment = get_object_or_404(
+            Attachment.objects.select_related("file").filter(communication__in=self.get_queryset()),
+            pk=pk,
+        )
         if attachment.file is None:
             raise Http404("This attachment was too large to extract; see the original message.")
         return evidence_response(attachment.file)
@@ -334,9 +343,7 @@ class RawMessageView(ObjectPermissionMixin, View):
     model = Communication
 
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
-        communication = get_object_or_404(
-            Communication.objects.select_related("raw_message"), pk=pk
-        )
+        communication = get_object_or_404(self.get_queryset().select_related("raw_message"), pk=pk)
         if communication.raw_message is None:
             raise Http404("This communication was logged by hand: there is no original message.")
         return evidence_response(communication.raw_message)
@@ -388,7 +395,9 @@ class CustomerTimelineView(ObjectPermissionMixin, View):
     template_name = "communications/customer_timeline.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        customer = get_object_or_404(Customer.objects.select_related("region"), pk=pk)
+        customer = get_object_or_404(
+            scope_queryset(request.user, Customer.objects.select_related("region")), pk=pk
+        )
         if not request.user.has_perm("customers.view_customer"):
             raise PermissionDenied
         try:

@@ -7,10 +7,14 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
+        from harken.core import scoping
         from harken.core.registry import MenuItem, registry
 
         from .demo import build_customers
         from .panels import customers_panel
+
+        scoping.register("customers.customer", "")
+        scoping.register("customers.contact", "customer")
 
         registry.add_menu(
             MenuItem(

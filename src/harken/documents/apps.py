@@ -8,12 +8,15 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Documents"
 
     def ready(self) -> None:
+        from harken.core import scoping
         from harken.core.registry import MenuItem, ObjectLink, registry
 
         from .demo import build_documents
         from .panels import documents_panel
         from .seed import seed_method_documents
         from .ticks import versions_into_effect
+
+        scoping.register("documents.distribution", "customer")
 
         registry.add_menu(
             MenuItem(

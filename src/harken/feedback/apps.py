@@ -8,6 +8,7 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback"
 
     def ready(self) -> None:
+        from harken.core import scoping
         from harken.core.registry import MenuItem, registry
 
         from .demo import build_feedback
@@ -15,6 +16,8 @@ class FeedbackConfig(AppConfig):
         from .retention import register_record_types
         from .taxonomy import seed_taxonomy
         from .ticks import flag_overdue_complaints
+
+        scoping.register("feedback.feedbackitem", "customer")
 
         register_record_types()
 

@@ -448,11 +448,11 @@ class FeedbackItemClassifyView(ObjectPermissionMixin, View):
     template_name = "feedback/feedbackitem_classify.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        item = get_object_or_404(FeedbackItem.objects.select_related("category"), pk=pk)
+        item = get_object_or_404(self.get_queryset().select_related("category"), pk=pk)
         return self.render_form(forms.ClassifyForm(item=item))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        item = get_object_or_404(FeedbackItem.objects.select_related("category"), pk=pk)
+        item = get_object_or_404(self.get_queryset().select_related("category"), pk=pk)
         form = forms.ClassifyForm(request.POST, item=item)
         if form.is_valid():
             data = form.cleaned_data
@@ -486,7 +486,7 @@ class ComplaintStepView(ObjectPermissionMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        item = get_object_or_404(FeedbackItem, pk=pk)
+        item = get_object_or_404(self.get_queryset(), pk=pk)
         try:
             message = self.perform(item, request)
         except ValidationError as exc:

@@ -9,6 +9,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from harken.communications.links import register_linkable
+        from harken.core import scoping
         from harken.core.registry import MenuItem, ObjectLink, registry
 
         from .auditor import evidence_parts, register_questions
@@ -16,6 +17,10 @@ class OrdersConfig(AppConfig):
         from .panels import orders_panel
         from .services import seed_configuration
         from .ticks import escalation_deadlines, first_responses
+
+        scoping.register("orders.enquiry", "customer")
+        scoping.register("orders.order", "customer")
+        scoping.register("orders.escalation", "customer")
 
         # Communications concern these records by their numbers (ENQ-…, ORD-…, CHG-…).
         for model, label in (

@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.views import View
 
 from harken.core.permissions import can, perm_name
+from harken.core.scoping import scope_queryset
 from harken.core.tables import Column
 from harken.core.templatetags.harken import badge
 from harken.core.views.generic import (
@@ -158,7 +159,8 @@ class StepView(ObjectPermissionMixin, View):
         if pk is None:
             return None
         model = self.parent or self.model
-        return get_object_or_404(self.scope(model._default_manager.all()), pk=pk)
+        queryset = scope_queryset(self.request.user, model._default_manager.all())
+        return get_object_or_404(self.scope(queryset), pk=pk)
 
     def scope(self, queryset: QuerySet) -> QuerySet:
         return queryset
@@ -222,7 +224,7 @@ class MoveView(ObjectPermissionMixin, View):
         move = self.moves.get(name)
         if move is None:
             raise Http404(f"No move named {name}.")
-        obj = get_object_or_404(self.model._default_manager.all(), pk=pk)
+        obj = get_object_or_404(self.get_queryset(), pk=pk)
         try:
             result = move(obj, request.user, request.POST)
         except ValidationError as exc:
@@ -850,7 +852,7 @@ class OrderTraceView(ObjectPermissionMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         order = get_object_or_404(
-            Order.objects.select_related(
+            self.get_queryset().select_related(
                 "customer",
                 "enquiry__received_via",
                 "enquiry__owner",
@@ -1466,7 +1468,9 @@ class EvidenceView(View):
             from django.core.exceptions import PermissionDenied
 
             raise PermissionDenied
-        record = get_object_or_404(model._default_manager.select_related(field), pk=pk)
+        record = get_object_or_404(
+            scope_queryset(request.user, model._default_manager.select_related(field)), pk=pk
+        )
         evidence = getattr(record, field)
         if evidence is None:
             raise Http404("This record has no such file.")

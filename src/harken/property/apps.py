@@ -8,6 +8,7 @@ class PropertyConfig(AppConfig):
 
     def ready(self) -> None:
         from harken.communications.links import register_linkable
+        from harken.core import scoping
         from harken.core.registry import MenuItem, ObjectLink, registry
 
         from .demo import build_property
@@ -15,6 +16,9 @@ class PropertyConfig(AppConfig):
         from .panels import property_panel
         from .readiness import QUESTIONS
         from .ticks import property_duties
+
+        scoping.register("property.propertyitem", "customer")
+        scoping.register("property.inventorycheck", "customer")
 
         registry.add_menu(
             MenuItem(

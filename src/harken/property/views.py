@@ -24,6 +24,7 @@ from django.views import View
 
 from harken.communications.services import communications_about
 from harken.core.permissions import can
+from harken.core.scoping import scope_queryset
 from harken.core.tables import Column
 from harken.core.templatetags.harken import badge
 from harken.core.views.generic import (
@@ -313,7 +314,10 @@ class CustodyEventAddView(ObjectPermissionMixin, View):
     template_name = "property/custodyevent_form.html"
 
     def item(self, pk: int) -> PropertyItem:
-        return get_object_or_404(PropertyItem.objects.select_related("customer"), pk=pk)
+        return get_object_or_404(
+            scope_queryset(self.request.user, PropertyItem.objects.select_related("customer")),
+            pk=pk,
+        )
 
     def kind(self, request: HttpRequest, item: PropertyItem) -> str | None:
         kind = request.POST.get("kind") or request.GET.get("kind") or ""
@@ -484,7 +488,7 @@ class ItemLabelView(ObjectPermissionMixin, View):
     template_name = "property/labels.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        item = get_object_or_404(PropertyItem.objects.select_related("customer"), pk=pk)
+        item = get_object_or_404(self.get_queryset().select_related("customer"), pk=pk)
         return render(
             request,
             self.template_name,
@@ -746,7 +750,10 @@ class IncidentAddView(ObjectPermissionMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         initial = {}
         if "item" in request.GET:
-            item = get_object_or_404(PropertyItem, pk=as_pk(request.GET["item"]))
+            item = get_object_or_404(
+                scope_queryset(request.user, PropertyItem.objects.all()),
+                pk=as_pk(request.GET["item"]),
+            )
             initial["item"] = item.pk
         return self.show(forms.IncidentForm(initial=initial))
 

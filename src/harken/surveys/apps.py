@@ -8,11 +8,15 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from harken.communications.links import register_linkable
+        from harken.core import scoping
         from harken.core.registry import MenuItem, ObjectLink, registry
 
         from . import ticks
         from .demo import build_surveys
         from .panels import action_loop_panel, complaint_loop_panel, surveys_panel
+
+        scoping.register("surveys.invitation", "customer")
+        scoping.register("surveys.surveyresponse", "customer")
 
         registry.add_menu(
             MenuItem("Surveys", "Surveys", "surveys:survey_list", "surveys.view_survey"),

@@ -31,6 +31,7 @@ from ..models import AuditEvent
 from ..pagination import BadCursor, keyset_page
 from ..permissions import can, perm_name
 from ..reauth import RecentPasswordRequiredMixin
+from ..scoping import scope_queryset
 from ..tables import Column
 from ..workflow import TransitionError, apply_transition, available_transitions
 
@@ -69,8 +70,11 @@ class ObjectPermissionMixin(LoginRequiredMixin):
         return self.required_verb
 
     def get_queryset(self) -> QuerySet:
+        """The records this person may see: all of the model's, or, for customer-facing
+        staff limited to their own accounts, those of their customers (core.scoping)."""
         queryset = getattr(self, "queryset", None)
-        return queryset.all() if queryset is not None else self.model._default_manager.all()
+        queryset = queryset.all() if queryset is not None else self.model._default_manager.all()
+        return scope_queryset(self.request.user, queryset)  # type: ignore[attr-defined]
 
     def base_context(self, **extra: Any) -> dict[str, Any]:
         meta = self.model._meta
