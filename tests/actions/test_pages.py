@@ -584,6 +584,12 @@ def test_the_analysis_file_is_uploaded_with_the_form_and_served_back(action, own
     served = client_for(auditor).get(f"/actions/{action.pk}/root-cause/file/")
     assert b"".join(served.streaming_content) == content
 
+    # Disposed of under a retention rule: the download says so (410 Gone), no error.
+    type(evidence).objects.filter(pk=evidence.pk).update(disposed_at=timezone.now())
+    gone = client_for(auditor).get(f"/actions/{action.pk}/root-cause/file/")
+    assert gone.status_code == 410
+    assert "8d-report.pdf was disposed of on" in gone.content.decode()
+
 
 def test_root_cause_form_names_what_is_missing(action, owner):
     response = client_for(owner).post(

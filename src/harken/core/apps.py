@@ -12,6 +12,7 @@ class CoreConfig(AppConfig):
         from .registry import MenuItem, registry
         from .retention import retention_tick
         from .ticks import refresh_statistics, verify_audit_chain
+        from .workers import requeue_orphans
 
         registry.add_menu(
             MenuItem("Assurance", "Audit trail", "core:auditevent_list", "core.view_auditevent"),
@@ -22,4 +23,5 @@ class CoreConfig(AppConfig):
         registry.add_tick("retention", retention_tick)
         registry.add_tick("audit chain", verify_audit_chain)
         registry.add_tick("database statistics", refresh_statistics)
+        registry.add_tick("tasks of stopped workers", requeue_orphans)
         registry.add_demo(0, "people", build_people)

@@ -45,6 +45,17 @@ class AuditContextMiddleware:
                 record_denial(request)
             return response
 
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A download of a file disposed of under a retention rule: 410 Gone, with when
+        and why, rather than a server error."""
+        from django.shortcuts import render
+
+        from .models import FileDisposed
+
+        if isinstance(exception, FileDisposed):
+            return render(request, "410.html", {"reason": str(exception)}, status=410)
+        return None
+
 
 def record_denial(request: HttpRequest) -> None:
     from .audit import record

@@ -407,11 +407,15 @@ class EvidenceFile(TrackedModel):
         from django.core.files.storage import default_storage
 
         if self.disposed_at is not None:
-            raise FileNotFoundError(
+            raise FileDisposed(
                 f"{self.name} was disposed of on {self.disposed_at:%Y-%m-%d} under a "
                 "retention rule."
             )
         return default_storage.open(self.path, "rb")
+
+
+class FileDisposed(FileNotFoundError):
+    """Asked for a file a retention rule disposed of: pages answer 410 Gone, saying so."""
 
 
 class RetentionRule(TrackedModel):

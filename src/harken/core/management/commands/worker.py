@@ -5,6 +5,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from harken.core.audit import Actor, audit_context
+from harken.core.workers import requeue_orphans, worker_id
+
 
 class Command(BaseCommand):
     help = "Run the background task worker until stopped."
@@ -14,5 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="Stop when the queue is empty.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Tasks a stopped worker of this host left half-done are run again first.
+        with audit_context(actor=Actor.system("worker")):
+            self.stdout.write(requeue_orphans())
         extra = ["--batch"] if options["batch"] else []
-        call_command("db_worker", "--queue-name", options["queue_name"], *extra)
+        call_command(
+            "db_worker", "--queue-name", options["queue_name"], "--worker-id", worker_id(), *extra
+        )
