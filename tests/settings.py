@@ -8,7 +8,9 @@ import os
 import tempfile
 
 os.environ["HARKEN_TESTING"] = "1"
-os.environ.setdefault("HARKEN_DATA_DIR", tempfile.mkdtemp(prefix="harken-test-"))
+# Always a fresh data directory: never the instance's own (`make` exports var/), and never
+# one shared by the SQLite and PostgreSQL runs, whose stored files would meet there.
+os.environ["HARKEN_DATA_DIR"] = tempfile.mkdtemp(prefix="harken-test-")
 os.environ.setdefault("HARKEN_HTTPS", "0")
 os.environ.pop("HARKEN_DATABASE_URL", None)
 if os.environ.get("HARKEN_TEST_ENGINE") == "postgres":

@@ -225,7 +225,7 @@ def record_root_cause(
         action.containment = containment.strip()
         fields.append("containment")
     if file is not None:
-        from harken.core.files import FileTooLarge, store_file
+        from harken.core.files import FileRefused, store_file
 
         try:
             action.root_cause_file = store_file(
@@ -234,8 +234,9 @@ def record_root_cause(
                 content_type=getattr(file, "content_type", "") or "",
                 purpose="root cause analysis",
                 max_size=50 * 1024 * 1024,
+                uploaded=True,
             )
-        except FileTooLarge as exc:
+        except FileRefused as exc:
             raise ValidationError({"root_cause_file": str(exc)}) from exc
         fields.append("root_cause_file")
     action.save(update_fields=fields, audit_action="action.root_cause_recorded")

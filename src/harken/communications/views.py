@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
-from harken.core.files import FileTooLarge
+from harken.core.files import FileRefused
 from harken.core.permissions import can
 from harken.core.scoping import scope_queryset
 from harken.core.tables import Column
@@ -200,7 +200,7 @@ class LogView(ObjectEditView):
                 )
             except ValidationError as exc:
                 forms.field_errors(form, exc)
-            except FileTooLarge as exc:
+            except FileRefused as exc:
                 form.add_error("attachments", str(exc))
             else:
                 messages.success(

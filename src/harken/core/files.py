@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import tempfile
 from typing import IO, Any
 
@@ -16,13 +17,48 @@ from .models import EvidenceFile
 CHUNK = 1024 * 1024
 
 
-class FileTooLarge(ValueError):
+class FileRefused(ValueError):
+    """A file an entry point does not take: nothing of it is kept, and the message says why."""
+
+
+class FileTooLarge(FileRefused):
     """The file exceeds the limit its entry point allows."""
 
 
 class NoSpace(FileTooLarge):
     """The storage has no room left for the file: as with a file over the limit, nothing is
     kept and the person is told why (entry points that refuse large files refuse this too)."""
+
+
+class UnsafeFile(FileRefused):
+    """A program or script uploaded as evidence."""
+
+
+# Programs and scripts are never evidence a person uploads: refused by their first bytes
+# (Windows, Linux and macOS executables; scripts with a #!/ line) or by their name.
+PROGRAM_MAGIC = (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!/")
+PROGRAM_SUFFIXES = frozenset(
+    ".exe .dll .com .scr .msi .bat .cmd .ps1 .psm1 .vbs .vbe .js .jse .wsf .hta .jar .sh .app "
+    ".apk .cpl .lnk .reg".split()
+)
+
+
+def _windows_program(head: bytes) -> bool:
+    """An MZ header whose pointer leads to a PE signature (not just text starting "MZ")."""
+    if not head.startswith(b"MZ") or len(head) < 0x40:
+        return False
+    offset = int.from_bytes(head[0x3C:0x40], "little")
+    return head[offset : offset + 4] == b"PE\0\0"
+
+
+def refuse_programs(name: str, head: bytes) -> None:
+    """Raise UnsafeFile when `name` or the first bytes `head` say the file is a program."""
+    suffix = os.path.splitext(name.lower())[1]
+    if suffix in PROGRAM_SUFFIXES or head.startswith(PROGRAM_MAGIC) or _windows_program(head):
+        raise UnsafeFile(
+            f"{name} looks like a program or script; those are not taken as evidence. "
+            "Put it in an archive or describe it in the record instead."
+        )
 
 
 def store_file(
@@ -32,16 +68,21 @@ def store_file(
     content_type: str = "",
     purpose: str = "",
     max_size: int | None = None,
+    uploaded: bool = False,
 ) -> EvidenceFile:
     """Copy `stream` into content-addressed storage and record it.
 
     The bytes are hashed while they are copied to a temporary file, so memory stays
     flat for large uploads; an existing copy of the same content is kept as it is.
+    `uploaded` marks a file a person chose: programs and scripts are refused
+    (`refuse_programs`). Files Harken receives (mail) or makes are kept as they come.
     """
     digest = hashlib.sha256()
     size = 0
     with tempfile.TemporaryFile() as spool:
         while chunk := stream.read(CHUNK):
+            if uploaded and size == 0:
+                refuse_programs(name, chunk)
             size += len(chunk)
             if max_size is not None and size > max_size:
                 raise FileTooLarge(

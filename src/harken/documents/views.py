@@ -50,6 +50,7 @@ def store_upload(upload: Any, purpose: str) -> Any:
         content_type=getattr(upload, "content_type", "") or "",
         purpose=purpose,
         max_size=forms.MAX_UPLOAD,
+        uploaded=True,
     )
 
 

@@ -923,7 +923,7 @@ def create_batch(
     """Store the original file as evidence and create the (pending) batch."""
     if not source.active:
         raise ImportError_(f"The source {source} is retired; choose an active one.")
-    evidence = store_file(upload, name=name, purpose="import", max_size=MAX_UPLOAD)
+    evidence = store_file(upload, name=name, purpose="import", max_size=MAX_UPLOAD, uploaded=True)
     if evidence.size == 0:
         raise ImportError_(f"{name} is empty.")
     if options.preset:

@@ -26,7 +26,7 @@ from django.views import View
 
 from harken.core import audit
 from harken.core.exports import csv_response
-from harken.core.files import FileTooLarge
+from harken.core.files import FileRefused
 from harken.core.models import AuditEvent
 from harken.core.pagination import BadCursor, after, decode_cursor, encode_cursor
 from harken.core.permissions import can
@@ -860,7 +860,7 @@ class ImportUploadView(ObjectPermissionMixin, View):
                     dry_run=form.cleaned_data["dry_run"],
                 )
                 importing.preview(batch.file, options)
-        except (importing.ImportError_, FileTooLarge) as exc:
+        except (importing.ImportError_, FileRefused) as exc:
             form.add_error("file", f"{upload.name} cannot be imported: {exc}")
             return self.render_form(form, status=422)
         return HttpResponseRedirect(reverse("feedback:importbatch_map", args=[batch.pk]))

@@ -766,9 +766,10 @@ def complaint_timings(scope: Scope, cache: dict[Scope, Totals] | None = None) ->
             cursor.execute(sql, params)
             found = cursor.fetchall()
         for ack, resolve in found:
-            for prefix, value in (("ack", ack), ("resolve", resolve)):
-                if value is None:
+            for prefix, raw in (("ack", ack), ("resolve", resolve)):
+                if raw is None:
                     continue
+                value = float(raw)  # PostgreSQL's epoch arithmetic answers in numeric
                 for index, lower, upper in bands:
                     if (lower is None or value >= lower) and (upper is None or value < upper):
                         hours.setdefault((prefix, index), []).append(value)

@@ -101,6 +101,7 @@ def store_upload(upload: Any, purpose: str) -> EvidenceFile:
             content_type=getattr(upload, "content_type", "") or "",
             purpose=purpose,
             max_size=MAX_UPLOAD,
+            uploaded=True,
         )
     except ValueError as exc:  # FileTooLarge
         raise ValidationError({"file": str(exc)}) from exc

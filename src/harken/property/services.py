@@ -23,7 +23,7 @@ from harken.actions.models import Action
 from harken.communications import services as communications
 from harken.communications.choices import CommunicationStatus, Direction, Phase
 from harken.communications.models import Communication
-from harken.core.files import FileTooLarge, store_file
+from harken.core.files import FileRefused, store_file
 from harken.core.workflow import apply_transition
 
 from . import config, custody
@@ -196,6 +196,7 @@ def _store(upload: Any, *, kind: str) -> Any:
         content_type=getattr(upload, "content_type", "") or "",
         purpose=f"property {kind}",
         max_size=config.max_file_bytes(),
+        uploaded=True,
     )
 
 
@@ -332,7 +333,7 @@ def record_custody(
         for upload in files:
             try:
                 evidence = _store(upload, kind=kind)
-            except FileTooLarge as exc:
+            except FileRefused as exc:
                 raise ValidationError({"files": str(exc)}) from exc
             ItemFile.objects.create(
                 item=locked,

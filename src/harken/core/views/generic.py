@@ -26,7 +26,7 @@ from django_filters import FilterSet
 
 from .. import audit
 from ..exports import csv_response, xlsx_response
-from ..files import FileTooLarge
+from ..files import FileRefused
 from ..models import AuditEvent
 from ..pagination import BadCursor, keyset_page
 from ..permissions import can, perm_name
@@ -254,7 +254,7 @@ class ObjectEditView(ObjectPermissionMixin, View):
         try:
             with transaction.atomic():
                 saved = self.save_form(form)
-        except FileTooLarge as exc:  # or the storage is full: nothing was saved, say why
+        except FileRefused as exc:  # or the storage is full: nothing was saved, say why
             form.add_error(None, str(exc))
             return self.render_form(form, obj, status=422)
         messages.success(request, f"Saved {saved._meta.verbose_name} {saved}.")
