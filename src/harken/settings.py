@@ -87,6 +87,10 @@ HTTPS = env_bool("HTTPS", not DEBUG)
 STAFF_OWN_CUSTOMERS_ONLY = env_bool("STAFF_OWN_CUSTOMERS_ONLY", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# Over HTTPS the cookies carry the __Host- prefix: a browser then takes them only when
+# they are Secure, for path / and without a Domain, so no sibling host can set them.
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS

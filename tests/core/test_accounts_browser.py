@@ -80,3 +80,26 @@ def test_two_factor_sign_in_and_the_sessions_page(browser, page, live_server, qu
     other.goto(f"{live_server.url}/customers/")
     other.wait_for_url("**/accounts/login/?next=/customers/")
     other_context.close()
+
+
+def test_password_fields_can_be_shown_and_a_new_one_is_rated(
+    browser, page, live_server, quality_manager
+):
+    page.goto(f"{live_server.url}/accounts/login/")
+    password = page.locator("#id_password")
+    expect(password).to_have_attribute("type", "password")
+    page.get_by_label("Show what I type").check()
+    expect(password).to_have_attribute("type", "text")
+
+    login(page, live_server, "qm")
+    page.goto(f"{live_server.url}/accounts/password_change/")
+    new = page.locator("#id_new_password1")
+    meter = page.get_by_test_id("password-strength")
+    new.fill("short")
+    expect(meter).to_have_text("Too short: at least 12 characters.")
+    new.fill("aaaaaaaaaaaaaaaa")
+    expect(meter).to_have_text("Weak: too few different characters.")
+    new.fill("violet-harbour-Lantern-42")
+    expect(meter).to_have_text("Strong.")
+    page.get_by_label("Show what I type").check()
+    expect(page.locator('input[name="new_password2"]')).to_have_attribute("type", "text")

@@ -80,6 +80,8 @@ def test_the_password_change_page_takes_a_strong_password(auditor):
         {"old_password": PASSWORD, "new_password1": STRONG, "new_password2": STRONG},
     )
     assert response.status_code == 302
+    # Harken's own pages, not the admin's look-alikes of the same name.
+    assert "Your new password is in force" in client.get(response.url).content.decode()
     auditor.refresh_from_db()
     assert auditor.check_password(STRONG)
     # The person stays signed in on the page they used.

@@ -194,3 +194,29 @@ def test_deploy_check_passes_with_production_settings(tmp_path):
         },
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_cookies_carry_the_host_prefix(tmp_path):
+    result = harken(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, "
+        "s.SESSION_COOKIE_DOMAIN, s.SESSION_COOKIE_PATH)",
+        env={
+            "HARKEN_DEBUG": "0",
+            "HARKEN_TESTING": "0",
+            "HARKEN_SECRET_KEY": "x" * 60 + "-production-key-for-the-check-only",
+            "HARKEN_ALLOWED_HOSTS": "harken.example.com",
+            "HARKEN_HTTPS": "1",
+            "HARKEN_DATA_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [
+        "__Host-sessionid",
+        "__Host-csrftoken",
+        "True",
+        "None",
+        "/",
+    ]

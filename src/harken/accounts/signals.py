@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 from harken.core import audit, reauth
 
-from . import sessions, throttle
+from . import notify, sessions, throttle
 
 
 @receiver(user_logged_in)
@@ -51,3 +51,6 @@ def on_user_saved(sender: type, instance: Any, created: bool, **kwargs: Any) -> 
     request = audit.current_context().request
     mine = request is not None and getattr(request.user, "pk", None) == instance.pk
     sessions.end_sessions(instance, keep=request if mine else None, reason="password changed")
+    before = loaded["password"] or ""
+    if before and not before.startswith("!"):  # not the first password an account gets
+        notify.tell(instance, "password")

@@ -25,6 +25,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from harken.core import audit
 
+from . import notify
+
 RECOVERY_CODE_COUNT = 10
 APP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -100,6 +102,7 @@ def confirm(user: Any, device: TOTPDevice, code: str) -> list[str] | None:
             user,
             changes={"device": APP_DEVICE_NAME, "recovery_codes": len(codes)},
         )
+        notify.tell(user, "factor_on")
     return codes
 
 
@@ -108,6 +111,7 @@ def new_recovery_codes(user: Any) -> list[str]:
     with transaction.atomic():
         codes = _issue_recovery_codes(user)
         audit.record("auth.recovery_codes_renewed", user, changes={"recovery_codes": len(codes)})
+        notify.tell(user, "codes")
     return codes
 
 
@@ -155,4 +159,5 @@ def remove(user: Any, *, reason: str) -> bool:
         removed += StaticDevice.objects.filter(user=user).delete()[0]
         if removed:
             audit.record("auth.second_factor_removed", user, changes={"reason": reason})
+            notify.tell(user, "factor_off")
     return bool(removed)

@@ -141,6 +141,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Change one's own password; every other session of the person ends."""
 
     form_class = StyledPasswordChangeForm
+    # Named apart from registration/password_change_form.html, which the admin's own
+    # template would otherwise shadow.
+    template_name = "accounts/password_change.html"
     success_url = reverse_lazy("password_change_done")
 
     def form_valid(self, form: StyledPasswordChangeForm) -> HttpResponse:
