@@ -4,6 +4,7 @@ codes work once; roles can be made to need it; administrators can reset it."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -66,6 +67,15 @@ def test_confirming_the_app_shows_ten_recovery_codes_once(qm_client, quality_man
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count('data-testid="recovery-code"') == 10
+    # Only hashes are stored: no code shown is in the database as it was shown.
+    shown = {
+        code.replace("-", "")
+        for code in re.findall(r'data-testid="recovery-code"[^>]*>([^<]+)<', page)
+    }
+    assert len(shown) == 10
+    stored = set(StaticToken.objects.values_list("token", flat=True))
+    assert not shown & stored
+    assert stored == {twofactor.stored_form(code) for code in shown}
     assert twofactor.is_enrolled(quality_manager)
     assert StaticToken.objects.filter(device__user=quality_manager).count() == 10
     event = AuditEvent.objects.get(action="auth.second_factor_enabled")
