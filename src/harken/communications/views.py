@@ -28,8 +28,9 @@ from harken.core.views.generic import (
     ObjectEditView,
     ObjectListView,
     ObjectPermissionMixin,
+    RecordStepView,
+    redirect_to,
 )
-from harken.core.workflow import TransitionError
 from harken.customers.models import Customer
 from harken.documents import services as documents
 from harken.documents.models import DocumentVersion
@@ -46,15 +47,6 @@ from .models import (
     Thread,
 )
 from .timeline import customer_timeline
-
-
-def redirect_to(request: HttpRequest, target: str) -> HttpResponse:
-    """A redirect, or for htmx an HX-Location (so the whole page follows)."""
-    if request.htmx:  # type: ignore[attr-defined]
-        response = HttpResponse(status=204)
-        response["HX-Location"] = target
-        return response
-    return HttpResponseRedirect(target)
 
 
 def evidence_response(evidence: Any) -> FileResponse:
@@ -233,26 +225,10 @@ class CommunicationEditView(ObjectEditView):
         return super().get_queryset().filter(raw_message__isnull=True)
 
 
-class StepView(ObjectPermissionMixin, View):
+class StepView(RecordStepView):
     """POST a change to one communication through its service."""
 
     model = Communication
-    required_verb = "change"
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        communication = get_object_or_404(self.get_queryset(), pk=pk)
-        try:
-            message = self.perform(communication, request)
-        except (TransitionError, ValidationError) as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        else:
-            messages.success(request, message)
-        return redirect_to(request, communication.get_absolute_url())
-
-    def perform(self, communication: Communication, request: HttpRequest) -> str:
-        raise NotImplementedError
 
 
 class FileView(StepView):

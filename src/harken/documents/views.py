@@ -26,21 +26,13 @@ from harken.core.views.generic import (
     ObjectEditView,
     ObjectListView,
     ObjectPermissionMixin,
+    redirect_to,
 )
 from harken.core.workflow import TransitionError, available_transitions
 
 from . import filters, forms, services, tables
 from .choices import CUSTOMER_FACING_KINDS, VERSION_COLOURS, VersionStatus
 from .models import Acknowledgement, Distribution, Document, DocumentVersion
-
-
-def redirect_to(request: HttpRequest, target: str) -> HttpResponse:
-    """A redirect, or for htmx an HX-Location (so the whole page follows)."""
-    if request.htmx:  # type: ignore[attr-defined]
-        response = HttpResponse(status=204)
-        response["HX-Location"] = target
-        return response
-    return HttpResponseRedirect(target)
 
 
 def store_upload(upload: Any, purpose: str) -> Any:

@@ -39,6 +39,8 @@ from harken.core.views.generic import (
     ObjectListView,
     ObjectPermissionMixin,
     ObjectTransitionView,
+    RecordStepView,
+    redirect_to,
 )
 from harken.core.workflow import apply_transition
 
@@ -406,15 +408,6 @@ class FeedbackItemAddView(ObjectEditView):
         return redirect_to(request, item.get_absolute_url())
 
 
-def redirect_to(request: HttpRequest, target: str) -> HttpResponse:
-    """A redirect, or for htmx an HX-Location (so the whole page follows)."""
-    if request.htmx:  # type: ignore[attr-defined]
-        response = HttpResponse(status=204)
-        response["HX-Location"] = target
-        return response
-    return HttpResponseRedirect(target)
-
-
 def confirm(
     item: FeedbackItem,
     *,
@@ -478,26 +471,10 @@ class FeedbackItemClassifyView(ObjectPermissionMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
 
-class ComplaintStepView(ObjectPermissionMixin, View):
+class ComplaintStepView(RecordStepView):
     """POST one step of complaint handling; the service checks and records it."""
 
     model = FeedbackItem
-    required_verb = "change"
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        item = get_object_or_404(self.get_queryset(), pk=pk)
-        try:
-            message = self.perform(item, request)
-        except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        else:
-            messages.success(request, message)
-        return HttpResponseRedirect(item.get_absolute_url())
-
-    def perform(self, item: FeedbackItem, request: HttpRequest) -> str:
-        raise NotImplementedError
 
 
 class FeedbackItemAcknowledgeView(ComplaintStepView):

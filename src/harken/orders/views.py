@@ -7,6 +7,7 @@ the services' refusals back on the fields they name (or, for buttons, in a messa
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -140,7 +141,7 @@ class DetailView(ObjectDetailView):
         return can(self.request.user, verb, model or self.model)
 
 
-class StepView(ObjectPermissionMixin, View):
+class StepView(ObjectPermissionMixin, View, metaclass=ABCMeta):
     """One step of a workflow as a form: shown on its own page, posted to a service.
 
     `act(obj, form)` calls the service and returns the record to go to; a service's
@@ -165,11 +166,13 @@ class StepView(ObjectPermissionMixin, View):
     def scope(self, queryset: QuerySet) -> QuerySet:
         return queryset
 
+    @abstractmethod
     def make_form(self, obj: Any, data: Any = None, files: Any = None) -> Any:
-        raise NotImplementedError
+        """The step's form, bound to `data` and `files` when they are given."""
 
+    @abstractmethod
     def act(self, obj: Any, form: Any) -> Any:
-        raise NotImplementedError
+        """Carry out the step with a valid form; returns the record to show next."""
 
     def more(self, obj: Any) -> dict[str, Any]:
         return {}

@@ -28,6 +28,7 @@ from harken.core.views.generic import (
     ObjectEditView,
     ObjectListView,
     ObjectPermissionMixin,
+    redirect_to,
 )
 from harken.core.workflow import TransitionError, apply_transition
 from harken.feedback.models import FeedbackItem
@@ -62,14 +63,6 @@ class BadgeColumn(Column):
 
 def colours(mapping: dict[Any, str]) -> tuple[tuple[str, str], ...]:
     return tuple((str(key), colour) for key, colour in mapping.items())
-
-
-def redirect_to(request: HttpRequest, target: str) -> HttpResponse:
-    if getattr(request, "htmx", False):
-        response = HttpResponse(status=204)
-        response["HX-Location"] = target
-        return response
-    return HttpResponseRedirect(target)
 
 
 # --------------------------------------------------------------------------------------

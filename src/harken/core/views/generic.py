@@ -7,6 +7,7 @@ Every view asks the permission layer (`core/permissions.py`) through
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -51,6 +52,15 @@ def url_exists(name: str) -> bool:
             return False
         resolver = resolver.namespace_dict[namespace][1]
     return short in resolver.reverse_dict
+
+
+def redirect_to(request: HttpRequest, target: str) -> HttpResponse:
+    """A redirect, or for htmx an HX-Location (so the whole page follows)."""
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Location"] = target
+        return response
+    return HttpResponseRedirect(target)
 
 
 class ObjectPermissionMixin(LoginRequiredMixin):
@@ -163,6 +173,29 @@ class ObjectListView(ObjectPermissionMixin, View):
         return xlsx_response(iterator, columns, name, str(self.model._meta.verbose_name_plural))
 
 
+class RecordStepView(ObjectPermissionMixin, View, metaclass=ABCMeta):
+    """POST one step on a record (acknowledge, file, dismiss…): the step's refusal or its
+    outcome becomes a message on the record's page, where the person is sent back."""
+
+    required_verb = "change"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        obj = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            message = self.perform(obj, request)
+        except (TransitionError, ValidationError) as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        else:
+            messages.success(request, message)
+        return redirect_to(request, obj.get_absolute_url())
+
+    @abstractmethod
+    def perform(self, obj: Any, request: HttpRequest) -> str:
+        """Take the step; return what to tell the person."""
+
+
 def record_panels(request: HttpRequest, obj: models.Model) -> list[dict[str, Any]]:
     """What other apps show on this record's page (core.registry.add_record_panel)."""
     from ..registry import registry
@@ -259,11 +292,7 @@ class ObjectEditView(ObjectPermissionMixin, View):
             return self.render_form(form, obj, status=422)
         messages.success(request, f"Saved {saved._meta.verbose_name} {saved}.")
         target = saved.get_absolute_url() or reverse(url_name(self.model, "list"))  # type: ignore[attr-defined]
-        if request.htmx:  # type: ignore[attr-defined]
-            response = HttpResponse(status=204)
-            response["HX-Location"] = target
-            return response
-        return HttpResponseRedirect(target)
+        return redirect_to(request, target)
 
     def save_form(self, form: ModelForm) -> models.Model:
         return form.save()
