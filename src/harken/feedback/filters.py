@@ -131,8 +131,7 @@ class FeedbackItemFilterSet(django_filters.FilterSet):
 
     def past_target(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # The home-page panel counts the same set; both leave closed complaints out.
-        overdue = services.overdue_complaints().exclude(status=ItemStatus.CLOSED)
-        return queryset & overdue
+        return queryset & services.overdue_complaints(open_only=True)
 
     def is_confirmed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(classification_confirmed=value == "yes")

@@ -599,15 +599,19 @@ class FeedbackItem(NumberedModel):
             ),
             # Items with a deadline still waiting for acknowledgement or resolution: the
             # overdue count reads only these. No bound values in the condition, so that
-            # SQLite can match it against a query's own terms.
+            # SQLite can match it against a query's own terms. On PostgreSQL they also
+            # carry what the count asks of each item (SQLite has no INCLUDE and ignores
+            # it), so the count reads the indexes alone.
             models.Index(
                 fields=["acknowledge_due"],
                 condition=Q(acknowledged_at__isnull=True, acknowledge_due__isnull=False),
+                include=["id", "kind", "status"],
                 name="feedbackitem_ack_open_idx",
             ),
             models.Index(
                 fields=["resolve_due"],
                 condition=Q(resolved_at__isnull=True, resolve_due__isnull=False),
+                include=["id", "kind", "status"],
                 name="feedbackitem_resolve_open_idx",
             ),
         ]

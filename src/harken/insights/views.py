@@ -50,6 +50,7 @@ from harken.core.views.generic import (
 from harken.feedback.choices import ItemKind
 from harken.feedback.filters import FeedbackItemFilterSet
 from harken.feedback.models import FeedbackItem
+from harken.feedback.services import overdue_complaint_ids
 
 from . import detection, filters, forms, metrics, objectives
 from . import statistics as st
@@ -470,17 +471,23 @@ def objective_standing(today: dt.date) -> list[dict[str, Any]]:
 def overdue(scope: metrics.Scope) -> dict[str, Any]:
     """Complaints past a target now, narrowed by the scope's filters (not its dates).
 
-    Counted by the feedback list's own filter, so the number and the list agree.
+    The feedback list's own filters narrow the same set the list's `overdue` filter
+    selects, so the number and the list agree; the count reads the union of the two
+    deadline indexes without an outer pass over every complaint.
     """
     params = {
         key: value
         for key, value in scope.as_params().items()
         if key in {"source", "region", "product_line", "category", "segment"}
     }
-    query = {**params, "overdue": "1"}
-    known = {k: v for k, v in query.items() if k in FeedbackItemFilterSet.base_filters}
+    known = {k: v for k, v in params.items() if k in FeedbackItemFilterSet.base_filters}
     filterset = FeedbackItemFilterSet(known, queryset=FeedbackItem.objects.all())
-    count = filterset.qs.count() if filterset.is_valid() else 0
+    count = (
+        overdue_complaint_ids(items=filterset.qs, open_only=True).count()
+        if filterset.is_valid()
+        else 0
+    )
+    query = {**params, "overdue": "1"}
     return {
         "count": count,
         "url": reverse("feedback:feedbackitem_list") + "?" + urlencode(query, doseq=True),
