@@ -31,6 +31,7 @@ from harken.insights.models import FeedbackRollup, RollupCell
 from harken.insights.rollups import (
     LEVELS,
     MEASURES,
+    count_levels,
     level_for,
     local_day_sql,
     rebuild_all,
@@ -271,4 +272,15 @@ def test_the_smallest_level_that_keeps_the_dimensions_answers():
     assert level_for({"kind"}) == 1
     assert level_for({"kind", "category_id"}) == 2
     assert level_for({"kind", "source_id"}) == 3
+    assert level_for({"kind", "segment"}) == 4
+    assert level_for({"kind", "region_id"}) == 5
     assert level_for({"kind", "segment", "product_line_id"}) == max(LEVELS)
+
+
+def test_a_new_level_is_counted_from_the_base_rows(world):
+    """What the migration that adds levels 4 and 5 does to a database that has data."""
+    kept = snapshot(RollupCell)
+    RollupCell.objects.filter(level__in=(4, 5)).delete()
+    assert snapshot(RollupCell) != kept
+    count_levels((4, 5))
+    assert snapshot(RollupCell) == kept

@@ -15,6 +15,7 @@ the timing histogram that holds them.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -765,15 +766,18 @@ def complaint_timings(scope: Scope, cache: dict[Scope, Totals] | None = None) ->
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchall()
+        # A value's band is the number of band edges at or below it (lower edges are
+        # inclusive); only the wanted (prefix, band) pairs are kept.
+        edges = [lower for _, lower, _ in bands if lower is not None]
+        wanted_bands = {(prefix, index) for prefix, index, _ in wanted}
         for ack, resolve in found:
             for prefix, raw in (("ack", ack), ("resolve", resolve)):
                 if raw is None:
                     continue
-                value = float(raw)  # PostgreSQL's epoch arithmetic answers in numeric
-                for index, lower, upper in bands:
-                    if (lower is None or value >= lower) and (upper is None or value < upper):
-                        hours.setdefault((prefix, index), []).append(value)
-                        break
+                value = float(raw)
+                key = (prefix, bisect_right(edges, value))
+                if key in wanted_bands:
+                    hours.setdefault(key, []).append(value)
     picked: dict[tuple[str, float], float | None] = {}
     position = 0
     for _, prefix, _, _ in TIMING_STAMPS:

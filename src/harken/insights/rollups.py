@@ -66,6 +66,8 @@ LEVELS: dict[int, tuple[str, ...]] = {
     1: ("kind",),
     2: ("kind", "product_line_id", "category_id"),
     3: ("kind", "source_id"),
+    4: ("kind", "segment"),
+    5: ("kind", "region_id"),
     ALL_LEVEL: ALL_DIMENSIONS,
 }
 DAY, MONTH = "day", "month"
@@ -131,7 +133,9 @@ class HoursBetween(Func):
 
 def hours_sql(later: str, earlier: str, vendor: str) -> str:
     if vendor == "postgresql":
-        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600.0)"
+        # date_part answers in double precision; EXTRACT in numeric, four times slower
+        # to compute and compare over a quarter's complaints.
+        return f"(date_part('epoch', {later} - {earlier}) / 3600.0)"
     return f"((julianday({later}) - julianday({earlier})) * 24.0)"
 
 
@@ -368,13 +372,19 @@ def _adapt(params: Sequence[Any]) -> list[Any]:
     return result
 
 
-def _add_cells(first: dt.date, last: dt.date, sign: int, upsert: bool) -> None:
+def _add_cells(
+    first: dt.date, last: dt.date, sign: int, upsert: bool, levels: Iterable[int] | None = None
+) -> None:
     """Add (sign 1) or take away (sign -1) the base rows of days first..last to or from
-    every level's cells. Without `upsert` the cells must not exist yet (a rebuild)."""
+    every level's cells (or only `levels`'). Without `upsert` the cells must not exist
+    yet (a rebuild)."""
     vendor = connection.vendor
     base, cells = FeedbackRollup._meta.db_table, RollupCell._meta.db_table
     key_columns = CELL_KEY
+    only = None if levels is None else set(levels)
     for level, kept in LEVELS.items():
+        if only is not None and level not in only:
+            continue
         grains = (MONTH,) if level == ALL_LEVEL else (DAY, MONTH)
         for grain in grains:
             period = "b.day" if grain == DAY else month_sql("b.day", vendor)
@@ -447,6 +457,16 @@ def rebuild_all() -> int:
         _count_base(first, last)
         _add_cells(first, last, 1, upsert=False)
         return FeedbackRollup.objects.count()
+
+
+def count_levels(levels: Iterable[int]) -> None:
+    """Fill new levels' cells from the base rows (a migration that adds a level)."""
+    bounds = FeedbackRollup.objects.order_by().aggregate(first=Min("day"), last=Max("day"))
+    if bounds["first"] is None:
+        return
+    with transaction.atomic():
+        RollupCell.objects.filter(level__in=list(levels)).delete()
+        _add_cells(bounds["first"], bounds["last"], 1, upsert=False, levels=levels)
 
 
 def TruncDateMin(field: str) -> Any:

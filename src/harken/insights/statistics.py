@@ -444,6 +444,11 @@ def _solve_increasing(
             high = x
         derivative = slope(x)
         step_ok = derivative > 0.0 and math.isfinite(derivative)
+        if step_ok and abs(value / derivative) <= 4.0 * _EPSILON * abs(x):
+            # Newton's correction is below the rounding of x: x is the root. (Left to
+            # the bracket test, a correction that rounds to nothing lands on the
+            # bracket's edge and would fall back to dozens of bisections.)
+            return x
         candidate = x - value / derivative if step_ok else math.nan
         if not low < candidate < high:
             candidate = _midpoint(low, high)
@@ -675,15 +680,26 @@ def _binomial_tail_sum(start: int, stop: int, step: int, n: int, p: float) -> fl
 
     Only ever called moving away from the mode, where the terms shrink, so the
     sum can stop once they no longer change it: that takes a few standard
-    deviations' worth of terms however large n is.
+    deviations' worth of terms however large n is. The first term is computed in
+    full; each next one from the one before by the ratio of neighbouring terms,
+    pmf(k + 1) / pmf(k) = (n - k) / (k + 1) * p / (1 - p), which costs a
+    multiplication instead of a logarithm of gamma functions.
     """
+    term = binomial_pmf(start, n, p)
+    if not 0.0 < p < 1.0:
+        return term  # one outcome is certain; no other term is positive
+    odds = p / (1.0 - p)
     total = 0.0
-    for k in range(start, stop + step, step):
-        term = binomial_pmf(k, n, p)
+    k = start
+    while True:
         total += term
-        if term <= total * _EPSILON * 0.5:
-            break
-    return total
+        if term <= total * _EPSILON * 0.5 or k == stop:
+            return total
+        if step > 0:
+            term *= (n - k) / (k + 1) * odds
+        else:
+            term *= k / ((n - k + 1) * odds)
+        k += step
 
 
 def _binomial_mode(n: int, p: float) -> int:
