@@ -629,13 +629,21 @@ def _beta_quantile(p: float, a: float, b: float) -> tuple[float, float]:
             return math.inf
         return math.exp(_log_beta_front(first, second, x, 1.0 - x)) / (x * (1.0 - x))
 
+    def guess(q: float, first: float, second: float) -> float:
+        # The normal approximation: Newton's method starts close to the root instead
+        # of bisecting towards it (a fallback when it lands outside (0, 1/2)).
+        total = first + second
+        spread = math.sqrt(first * second / (total * total * (total + 1.0)))
+        start = first / total + _STANDARD_NORMAL.inv_cdf(q) * spread
+        return start if 0.0 < start < 0.5 else min(first / total, 0.25)
+
     if p <= _beta_tails(a, b, 0.5, 0.5)[0]:
         x = _solve_increasing(
             lambda v: _beta_tails(a, b, v, 1.0 - v)[0] - p,
             lambda v: density(v, a, b),
             0.0,
             0.5,
-            min(a / (a + b), 0.25),
+            guess(p, a, b),
         )
         return x, 1.0 - x
     complement = 1.0 - p
@@ -644,7 +652,7 @@ def _beta_quantile(p: float, a: float, b: float) -> tuple[float, float]:
         lambda v: density(v, b, a),
         0.0,
         0.5,
-        min(b / (a + b), 0.25),
+        guess(complement, b, a),
     )
     return 1.0 - y, y
 
