@@ -16,7 +16,7 @@ from harken.core.registry import registry
 from harken.core.ticks import refresh_statistics
 from harken.feedback.filters import FeedbackItemFilterSet
 from harken.feedback.models import FeedbackItem
-from harken.feedback.services import overdue_complaint_ids, overdue_complaints
+from harken.feedback.services import overdue_complaint_ids, overdue_complaints, overdue_count
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,7 @@ def test_overdue_complaints_are_exactly_those_past_a_deadline():
     assert expected == {made[n].pk for n in ("late to acknowledge", "late to resolve", "both late")}
     assert set(overdue_complaints(now).values_list("pk", flat=True)) == expected
     assert overdue_complaints(now).count() == 3
+    assert overdue_count(now) == 3
 
 
 def test_the_overdue_union_narrowed_by_a_list_filter_counts_what_the_list_shows():
@@ -99,6 +100,7 @@ def test_the_overdue_union_narrowed_by_a_list_filter_counts_what_the_list_shows(
         assert narrowed.is_valid() and listed.is_valid()
         counted = overdue_complaint_ids(now, items=narrowed.qs, open_only=True)
         assert counted.count() == listed.qs.count() == expected
+        assert overdue_count(now, items=narrowed.qs, open_only=True) == expected
         assert set(counted.values_list("pk", flat=True)) == set(
             listed.qs.values_list("pk", flat=True)
         )

@@ -51,6 +51,7 @@ def test_module_imports_only_the_standard_library() -> None:
         "collections",
         "dataclasses",
         "enum",
+        "functools",
         "itertools",
         "math",
         "statistics",
@@ -821,3 +822,17 @@ def test_rate_with_a_vanishing_exposure_is_never_nan() -> None:
     result = s.rate(0, 5e-324)
     assert (result.rate, result.lower) == (0.0, 0.0)
     assert math.isinf(result.upper)
+
+
+def test_quantiles_are_remembered_and_the_same_when_remembered() -> None:
+    """The quantile functions keep their answers per process; a remembered answer is the
+    one a fresh computation gives."""
+    s._gamma_quantile.cache_clear()
+    s._beta_quantile.cache_clear()
+    fresh = (s.chi2_quantile(0.975, 602.0), s._beta_quantile(0.025, 300.0, 281.0))
+    assert s._gamma_quantile.cache_info().misses == 1
+    again = (s.chi2_quantile(0.975, 602.0), s._beta_quantile(0.025, 300.0, 281.0))
+    assert again == fresh
+    assert s._gamma_quantile.cache_info().hits == 1
+    assert s._beta_quantile.cache_info().hits == 1
+    assert fresh[0] == approx(float(stats.chi2.ppf(0.975, 602)), rel=1e-10)

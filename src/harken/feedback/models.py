@@ -617,7 +617,7 @@ class FeedbackItem(NumberedModel):
             models.Index(
                 fields=["resolve_due"],
                 condition=Q(resolved_at__isnull=True, resolve_due__isnull=False),
-                include=["id", "kind", "status"],
+                include=["id", "kind", "status", "acknowledged_at", "acknowledge_due"],
                 name="feedbackitem_resolve_open_idx",
             ),
         ]

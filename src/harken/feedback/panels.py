@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from .choices import ItemKind, ItemStatus
 from .models import FeedbackItem
-from .services import overdue_complaint_ids
+from .services import overdue_count
 
 
 def feedback_panel(request: HttpRequest) -> dict[str, Any] | None:
@@ -23,5 +23,5 @@ def feedback_panel(request: HttpRequest) -> dict[str, Any] | None:
         "unconfirmed": FeedbackItem.objects.filter(
             classification_confirmed=False, status=ItemStatus.NEW
         ).count(),
-        "overdue": overdue_complaint_ids(open_only=True).count(),
+        "overdue": overdue_count(open_only=True),
     }

@@ -723,83 +723,123 @@ def complaint_timings(scope: Scope, cache: dict[Scope, Totals] | None = None) ->
     """Time to acknowledge and to resolve complaints received in the scope.
 
     Counts and the share on time come from the rollups. The median and 90th percentile
-    are exact: the rollups' histogram of hours says which band holds the wanted rank
-    and how many come before it; one query then reads the hours of the complaints in
-    those bands only, and the rank is counted within the band.
+    are exact, the values at ranks `_offset` gives for the rollups' counts: on
+    PostgreSQL picked by one aggregate from each stamp's sorted hours (its index of
+    complaints by kind and date carries the stamps); elsewhere the rollups' histogram
+    of hours says which band holds the wanted rank and how many come before it, one
+    query reads the hours of the complaints in those bands only, and the rank is
+    counted within the band.
     """
     if scope.customer is not None:
         return complaint_timings_direct(scope)
     complaints = Scope(**{**scope.__dict__, "kinds": (COMPLAINT_KIND,)})
     cell = cached_totals(complaints, cache)
-    bands = timing_bands()
-    wanted: list[tuple[str, int, int]] = []  # (prefix, band, rank within the band)
-    for _, prefix, _, _ in TIMING_STAMPS:
-        n = cell.get(f"{prefix}_n")
-        for fraction in PERCENTILES if n else ():
-            rank = _offset(fraction, n)
-            for index, _, _ in bands:
-                count = cell.get(f"{prefix}_h{index}")
-                if rank < count:
-                    wanted.append((prefix, index, rank))
-                    break
-                rank -= count
-    hours: dict[tuple[str, int], list[float]] = {}
-    if wanted:
-        ack_hours = HoursBetween(F("acknowledged_at"), F("received_at"))
-        resolve_hours = HoursBetween(F("resolved_at"), F("received_at"))
-        expressions = {"ack": ack_hours, "resolve": resolve_hours}
-        q = Q()
-        for prefix, index, _ in wanted:
-            _, lower, upper = bands[index]
-            q |= Q(**{f"{STAMP_OF[prefix]}__isnull": False}) & band_q(
-                expressions[prefix], lower, upper
-            )
-        query = (
-            FeedbackItem.objects.filter(complaints.item_filter())
-            .filter(q)
-            .annotate(ack_hours=ack_hours, resolve_hours=resolve_hours)
-            .values_list("ack_hours", "resolve_hours")
-            .order_by()
-        )
-        # Thousands of plain floats: read by the cursor, not through the ORM's converters.
-        sql, params = query.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            found = cursor.fetchall()
-        # A value's band is the number of band edges at or below it (lower edges are
-        # inclusive); only the wanted (prefix, band) pairs are kept.
-        edges = [lower for _, lower, _ in bands if lower is not None]
-        wanted_bands = {(prefix, index) for prefix, index, _ in wanted}
-        for ack, resolve in found:
-            for prefix, raw in (("ack", ack), ("resolve", resolve)):
-                if raw is None:
-                    continue
-                value = float(raw)
-                key = (prefix, bisect_right(edges, value))
-                if key in wanted_bands:
-                    hours.setdefault(key, []).append(value)
-    picked: dict[tuple[str, float], float | None] = {}
-    position = 0
-    for _, prefix, _, _ in TIMING_STAMPS:
-        n = cell.get(f"{prefix}_n")
-        for fraction in PERCENTILES:
-            if not n:
-                picked[(prefix, fraction)] = None
-                continue
-            _, index, rank = wanted[position]
-            position += 1
-            values = sorted(hours.get((prefix, index), []))
-            picked[(prefix, fraction)] = values[rank] if rank < len(values) else None
+    ranks = {
+        (prefix, fraction): _offset(fraction, n)
+        for _, prefix, _, _ in TIMING_STAMPS
+        if (n := cell.get(f"{prefix}_n"))
+        for fraction in PERCENTILES
+    }
+    picker = _ranked_hours if connection.vendor == "postgresql" else _banded_hours
+    picked = picker(complaints, cell, ranks) if ranks else {}
     return [
         Timing(
             what=what,
             n=cell.get(f"{prefix}_n"),
-            median_hours=picked[(prefix, 0.5)],
-            p90_hours=picked[(prefix, 0.9)],
+            median_hours=picked.get((prefix, 0.5)),
+            p90_hours=picked.get((prefix, 0.9)),
             within_target=st.csat(cell.get(f"{prefix}_on_time"), cell.get(f"{prefix}_n")),
         )
         for what, prefix, _, _ in TIMING_STAMPS
     ]
+
+
+def _hours_expressions() -> dict[str, HoursBetween]:
+    return {
+        prefix: HoursBetween(F(stamp), F("received_at")) for _, prefix, stamp, _ in TIMING_STAMPS
+    }
+
+
+def _ranked_hours(
+    complaints: Scope, cell: Totals, ranks: dict[tuple[str, float], int]
+) -> dict[tuple[str, float], float | None]:
+    """The hours at the given ranks, each picked from its stamp's sorted hours in SQL
+    (PostgreSQL: the identical aggregates are computed once per stamp)."""
+    inner = (
+        FeedbackItem.objects.filter(complaints.item_filter())
+        .annotate(
+            **{f"h_{prefix}": expression for prefix, expression in _hours_expressions().items()}
+        )
+        .values(*(f"h_{prefix}" for _, prefix, _, _ in TIMING_STAMPS))
+        .order_by()
+    )
+    inner_sql, inner_params = inner.query.sql_with_params()
+    keys = list(ranks)
+    picks = ", ".join(
+        f"(array_agg(t.h_{prefix} ORDER BY t.h_{prefix}) FILTER "
+        f"(WHERE t.h_{prefix} IS NOT NULL))[%s]"
+        for prefix, _ in keys
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {picks} FROM ({inner_sql}) t",  # noqa: S608 - names only
+            [*(ranks[key] + 1 for key in keys), *inner_params],
+        )
+        row = cursor.fetchone()
+    return {
+        key: None if value is None else float(value) for key, value in zip(keys, row, strict=True)
+    }
+
+
+def _banded_hours(
+    complaints: Scope, cell: Totals, ranks: dict[tuple[str, float], int]
+) -> dict[tuple[str, float], float | None]:
+    """The hours at the given ranks, read from the histogram bands that hold them."""
+    bands = timing_bands()
+    wanted: dict[tuple[str, float], tuple[int, int]] = {}  # (band, rank within the band)
+    for (prefix, fraction), overall in ranks.items():
+        rank = overall
+        for index, _, _ in bands:
+            count = cell.get(f"{prefix}_h{index}")
+            if rank < count:
+                wanted[(prefix, fraction)] = (index, rank)
+                break
+            rank -= count
+    expressions = _hours_expressions()
+    q = Q()
+    for (prefix, _), (index, _) in wanted.items():
+        _, lower, upper = bands[index]
+        q |= Q(**{f"{STAMP_OF[prefix]}__isnull": False}) & band_q(expressions[prefix], lower, upper)
+    query = (
+        FeedbackItem.objects.filter(complaints.item_filter())
+        .filter(q)
+        .annotate(ack_hours=expressions["ack"], resolve_hours=expressions["resolve"])
+        .values_list("ack_hours", "resolve_hours")
+        .order_by()
+    )
+    # Thousands of plain floats: read by the cursor, not through the ORM's converters.
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    # A value's band is the number of band edges at or below it (lower edges are
+    # inclusive); only the wanted (prefix, band) pairs are kept.
+    edges = [lower for _, lower, _ in bands if lower is not None]
+    wanted_bands = {(prefix, index) for (prefix, _), (index, _) in wanted.items()}
+    hours: dict[tuple[str, int], list[float]] = {}
+    for ack, resolve in found:
+        for prefix, raw in (("ack", ack), ("resolve", resolve)):
+            if raw is None:
+                continue
+            value = float(raw)
+            key = (prefix, bisect_right(edges, value))
+            if key in wanted_bands:
+                hours.setdefault(key, []).append(value)
+    picked: dict[tuple[str, float], float | None] = {}
+    for (prefix, fraction), (index, rank) in wanted.items():
+        values = sorted(hours.get((prefix, index), []))
+        picked[(prefix, fraction)] = values[rank] if rank < len(values) else None
+    return picked
 
 
 STAMP_OF = {prefix: stamp for _, prefix, stamp, _ in TIMING_STAMPS}

@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 from statistics import NormalDist
 
@@ -578,6 +579,14 @@ def _t_upper_quantile(tail: float, df: float) -> float:
     )
 
 
+# The quantile functions are pure and each call costs a few evaluations of an incomplete
+# gamma or beta function, which take of the order of sqrt(shape) terms. Dashboards ask
+# for the same counts' intervals on every view (past months do not change), so the
+# answers are kept per process.
+QUANTILE_CACHE_SIZE = 8192
+
+
+@lru_cache(maxsize=QUANTILE_CACHE_SIZE)
 def _gamma_quantile(p: float, shape: float) -> float:
     """The x with P(shape, x) = p, for 0 < p < 1.
 
@@ -617,6 +626,7 @@ def chi2_quantile(p: float, df: float) -> float:
     return 2.0 * _gamma_quantile(p, 0.5 * df)
 
 
+@lru_cache(maxsize=QUANTILE_CACHE_SIZE)
 def _beta_quantile(p: float, a: float, b: float) -> tuple[float, float]:
     """(x, 1 - x) with I_x(a, b) = p, both to full relative precision.
 

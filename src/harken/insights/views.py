@@ -50,7 +50,7 @@ from harken.core.views.generic import (
 from harken.feedback.choices import ItemKind
 from harken.feedback.filters import FeedbackItemFilterSet
 from harken.feedback.models import FeedbackItem
-from harken.feedback.services import overdue_complaint_ids
+from harken.feedback.services import overdue_count
 
 from . import detection, filters, forms, metrics, objectives
 from . import statistics as st
@@ -472,8 +472,8 @@ def overdue(scope: metrics.Scope) -> dict[str, Any]:
     """Complaints past a target now, narrowed by the scope's filters (not its dates).
 
     The feedback list's own filters narrow the same set the list's `overdue` filter
-    selects, so the number and the list agree; the count reads the union of the two
-    deadline indexes without an outer pass over every complaint.
+    selects, so the number and the list agree; the count reads the two deadline indexes
+    without an outer pass over every complaint.
     """
     params = {
         key: value
@@ -482,11 +482,7 @@ def overdue(scope: metrics.Scope) -> dict[str, Any]:
     }
     known = {k: v for k, v in params.items() if k in FeedbackItemFilterSet.base_filters}
     filterset = FeedbackItemFilterSet(known, queryset=FeedbackItem.objects.all())
-    count = (
-        overdue_complaint_ids(items=filterset.qs, open_only=True).count()
-        if filterset.is_valid()
-        else 0
-    )
+    count = overdue_count(items=filterset.qs, open_only=True) if filterset.is_valid() else 0
     query = {**params, "overdue": "1"}
     return {
         "count": count,
