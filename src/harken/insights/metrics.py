@@ -484,10 +484,22 @@ def metric_value(metric: str, cell: Totals, exposure: float | None = None) -> Va
 
 
 def exposure_total(scope: Scope, kind: str = ExposureKind.ORDERS_SHIPPED) -> float | None:
-    total = Exposure.objects.filter(scope.exposure_filter(kind)).aggregate(total=Sum("value"))[
-        "total"
-    ]
-    return None if total is None else float(total)
+    return exposure_totals(scope, (kind,))[kind]
+
+
+def exposure_totals(scope: Scope, kinds: Sequence[str]) -> dict[str, float | None]:
+    """Summed exposure of each kind over the scope (None: nothing recorded), one query."""
+    q = Q()
+    for kind in kinds:
+        q |= scope.exposure_filter(kind)
+    found = dict(
+        Exposure.objects.filter(q)
+        .order_by()
+        .values("kind")
+        .annotate(total=Sum("value"))
+        .values_list("kind", "total")
+    )
+    return {kind: None if found.get(kind) is None else float(found[kind]) for kind in kinds}
 
 
 def value(scope: Scope, metric: str, cell: Totals | None = None) -> Value:
@@ -509,10 +521,8 @@ def cached_totals(scope: Scope, cache: dict[Scope, Totals] | None) -> Totals:
 
 
 def otif(scope: Scope) -> Value:
-    return otif_value(
-        exposure_total(scope, ExposureKind.DELIVERIES_OTIF),
-        exposure_total(scope, ExposureKind.DELIVERIES),
-    )
+    found = exposure_totals(scope, (ExposureKind.DELIVERIES_OTIF, ExposureKind.DELIVERIES))
+    return otif_value(found[ExposureKind.DELIVERIES_OTIF], found[ExposureKind.DELIVERIES])
 
 
 def otif_value(otif_total: float | None, deliveries: float | None) -> Value:
@@ -628,7 +638,11 @@ def compare(
 
     previous = previous or scope.previous()
     now_cell, before_cell = cached_totals(scope, cache), cached_totals(previous, cache)
-    current, earlier = value(scope, metric, now_cell), value(previous, metric, before_cell)
+    if metric == Metric.COMPLAINT_RATE:
+        e1, e2 = exposure_total(previous), exposure_total(scope)
+        current, earlier = metric_value(metric, now_cell, e2), metric_value(metric, before_cell, e1)
+    else:
+        current, earlier = value(scope, metric, now_cell), value(previous, metric, before_cell)
     p_value: float | None = None
     test = ""
     warning = None
@@ -655,7 +669,6 @@ def compare(
         result2 = st.two_proportion_test(a.successes, a.total, b.successes, b.total, alpha=alpha)
         p_value, test, warning = result2.p_value, "two-proportion z-test", result2.warning
     elif metric == Metric.COMPLAINT_RATE:
-        e1, e2 = exposure_total(previous), exposure_total(scope)
         if e1 and e2:
             result3 = st.rate_ratio_test(
                 before_cell.complaints, e1, now_cell.complaints, e2, alpha=alpha
