@@ -220,3 +220,27 @@ def test_scope_from_params_names_bad_parameters():
         {"from": "2026-01-01", "to": "2026-03-31", "product_line": "3,4"}
     )
     assert scope.product_lines == (3, 4)
+
+
+def test_retention_counts_customers_active_at_the_start_and_not_deactivated_since():
+    """Who was active when the period began is walked back from today through the audit
+    trail's activations and deactivations; who was deactivated during it is lost."""
+    from harken.core.workflow import apply_transition
+
+    today = timezone.localdate()
+    long_ago = dt.date(2020, 1, 1)
+    CustomerFactory(customer_since=long_ago)  # active throughout: retained
+    lost = CustomerFactory(customer_since=long_ago)
+    back_again = CustomerFactory(customer_since=long_ago)
+    CustomerFactory(customer_since=today - dt.timedelta(days=5))  # joined during the period
+    CustomerFactory(customer_since=long_ago, status="inactive")  # gone before the period
+    apply_transition(lost, "deactivate", actor=None)
+    apply_transition(back_again, "deactivate", actor=None)
+    apply_transition(back_again, "activate", actor=None)
+    scope = metrics.Scope(today - dt.timedelta(days=30), today)
+    result = metrics.retention(scope)
+    assert (result.successes, result.total) == (1, 3)
+    earlier = metrics.Scope(today - dt.timedelta(days=90), today - dt.timedelta(days=60))
+    before = metrics.retention(earlier)
+    # Every deactivation came after that period: all three were active through it.
+    assert (before.successes, before.total) == (3, 3)

@@ -954,10 +954,9 @@ def retention(scope: Scope) -> st.ProportionResult:
     existing = Q(customer_since__lt=scope.date_from) | Q(
         customer_since__isnull=True, created_at__lt=start
     )
-    active_now = set(
-        Customer.objects.filter(existing, status="active").values_list("pk", flat=True)
-    )
-    existed = set(Customer.objects.filter(existing).values_list("pk", flat=True))
+    statuses = dict(Customer.objects.filter(existing).values_list("pk", "status"))
+    existed = set(statuses)
+    active_now = {pk for pk, status in statuses.items() if status == "active"}
     # Walk back from today to the period's start to know who was active then.
     active_at_start = set(active_now)
     lost = set()
