@@ -8,8 +8,8 @@ and day rows for the days at its edges, in one GROUP BY per table read. The stat
 (intervals, tests, control limits) are then computed from those sums by
 `insights.statistics`. A single customer's figures come from the items (rollups have
 no customer key), by the same aggregates (`rollups._aggregates`); so do the exact
-median and 90th percentile handling times, read from the few items inside the band of
-the timing histogram that holds them.
+median and 90th percentile handling times, at the ranks the rollups' counts give
+(`complaint_timings`).
 """
 
 from __future__ import annotations
