@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
@@ -30,7 +35,7 @@ from harken.feedback.importing import (
     score_sentiment,
 )
 from harken.feedback.models import FeedbackItem
-from harken.feedback.services import dedupe_key_for
+from harken.feedback.services import complaint_deadlines, dedupe_key_for
 
 pytestmark = pytest.mark.django_db
 SAMPLES = Path(__file__).parent / "samples"
@@ -442,3 +447,47 @@ def test_a_calendar_without_working_days_fails_alike(source, mixed_file, setting
     serial = imported(source, mixed_file, MIXED_OPTIONS, parallel=False)
     assert serial["batch"][:2] == ("failed", "HARKEN_WORKING_DAYS names no working day.")
     assert imported(source, mixed_file, MIXED_OPTIONS, parallel=True) == serial
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(value=_json_values)
+def test_the_importers_json_text_is_json_dumps_text(value):
+    # The importer writes the JSON columns (original record, tags) itself: the same text
+    # as the ORM would write.
+    assert importing._dumps(value) == json.dumps(value, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York"])
+def test_the_importers_complaint_deadlines_are_those_of_the_intake(source, zone):
+    # The importer remembers the deadline dates of each local day; every time of every day
+    # around the daylight-saving changes, weekends and month ends gets the intake's targets.
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        shaper = importing.BulkWriter(source).shaper
+        for start in ("2026-03-26", "2026-10-22", "2026-12-28"):
+            first = dt.datetime.fromisoformat(start).replace(tzinfo=dt.UTC)
+            for hour in range(0, 24 * 7, 5):
+                for minute in (0, 59):
+                    received = first + dt.timedelta(hours=hour, minutes=minute)
+                    assert shaper.deadlines(received) == complaint_deadlines(source, received)
+                    assert [d.utcoffset() for d in shaper.deadlines(received)] == [
+                        d.utcoffset() for d in complaint_deadlines(source, received)
+                    ]
+
+
+def test_feedback_items_have_no_index_on_the_source_alone():
+    # Look-ups by source use the unique (source, dedupe_key) key; a separate index would
+    # only slow every import down.
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, FeedbackItem._meta.db_table)
+    by_source = [
+        c["columns"]
+        for c in constraints.values()
+        if c["columns"][:1] == ["source_id"] and not c["foreign_key"]
+    ]
+    assert by_source == [["source_id", "dedupe_key"]]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import hashlib
 import io
 import json
@@ -346,8 +347,34 @@ class Chunk:
 
 
 _UTC = dt.UTC
-# json.dumps(value, ensure_ascii=False) without building an encoder for every call.
-_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """json.dumps(value, ensure_ascii=False), with its C encoder made once.
+
+    JSONEncoder.encode makes a new C encoder (and a dict for the circular-reference check)
+    on every call: half the time of encoding a row's original record. What is encoded here
+    is parsed file content, never self-referencing, so that check is left out.
+    """
+    plain = json.JSONEncoder(ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        return plain.encode
+    encode = make(
+        None,  # no circular-reference check
+        plain.default,
+        json.encoder.encode_basestring,
+        None,  # indent
+        plain.key_separator,
+        plain.item_separator,
+        plain.sort_keys,
+        plain.skipkeys,
+        plain.allow_nan,
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_dumps = _json_encoder()
 
 
 def _sqlite_time(value: dt.datetime | None) -> str | None:
@@ -407,7 +434,11 @@ class RowShaper:
         self.future_limit = now + dt.timedelta(days=1)
         self.time = _sqlite_time if vendor == "sqlite" else _keep
         self.sentiments: dict[tuple[float, str], tuple[float, str]] = {}
-        self.deadline_cache: dict[tuple[dt.date, bool], tuple[dt.date, dt.date]] = {}
+        self.deadline_cache: dict[dt.date, tuple[dt.date, dt.date]] = {}
+        self.off_day_deadlines: dict[dt.date, tuple[dt.datetime, dt.datetime]] = {}
+        # Read once: the reading process uses them for every row.
+        self.tz = timezone.get_current_timezone()
+        self.working_days = frozenset(settings.WORKING_DAYS)
 
     def shape_row(self, record: CanonicalRecord, rejected: list[Reject]) -> ShapedRow | None:
         """One record as a row, or None (and a rejection) when it is invalid."""
@@ -501,22 +532,28 @@ class RowShaper:
         return known
 
     def deadlines(self, received_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-        """Complaint targets; working-day arithmetic is cached per local date and time."""
-        local = timezone.localtime(received_at)
-        key = (local.date(), local.weekday() in settings.WORKING_DAYS)
-        cached = self.deadline_cache.get(key)
-        if cached is None or local.weekday() not in settings.WORKING_DAYS:
-            due = complaint_deadlines(self.source, received_at)
-            if local.weekday() in settings.WORKING_DAYS:
-                # Same date, same working-day offsets: keep the dates, reapply the time.
-                self.deadline_cache[key] = (due[0].date(), due[1].date())
+        """Complaint targets (services.complaint_deadlines); the working-day arithmetic is
+        done once per local date."""
+        local = received_at.astimezone(self.tz)
+        day = local.date()
+        if local.weekday() not in self.working_days:
+            # add_working_days counts from the start of the next working day: the time of
+            # day drops out, and the targets are those of the date.
+            due = self.off_day_deadlines.get(day)
+            if due is None:
+                due = self.off_day_deadlines[day] = complaint_deadlines(self.source, received_at)
             return due
-        tz = timezone.get_current_timezone()
-        clock = local.time().replace(tzinfo=None)
-        return (
-            timezone.make_aware(dt.datetime.combine(cached[0], clock), tz),
-            timezone.make_aware(dt.datetime.combine(cached[1], clock), tz),
-        )
+        cached = self.deadline_cache.get(day)
+        if cached is None:
+            due = complaint_deadlines(self.source, received_at)
+            # Same date, same working-day offsets: keep the dates, reapply the time.
+            self.deadline_cache[day] = (due[0].date(), due[1].date())
+            return due
+        # timezone.make_aware(datetime.combine(date, clock), tz), which is what
+        # add_working_days ends with, without its checks; the clock keeps its fold.
+        clock = local.time()
+        tz = self.tz
+        return dt.datetime.combine(cached[0], clock, tz), dt.datetime.combine(cached[1], clock, tz)
 
 
 def chunks(
@@ -837,6 +874,9 @@ class ReadJob:
 def _read_in_child(job: ReadJob, shaper: RowShaper, chunk_size: int, sender: Any) -> None:
     """The reading process: read, map and shape the file, sending the chunks in order and
     None at the end. It never touches the database."""
+    # What the child inherited (the whole application) stays alive until it exits: keep it
+    # out of the garbage collector's full passes, which a chunk's allocations set off.
+    gc.freeze()
     try:
         try:
             with open(job.path, "rb") as handle, _table(handle, job.name, job.options) as table:

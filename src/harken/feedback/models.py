@@ -342,11 +342,14 @@ class FeedbackItem(NumberedModel):
         blank=True,
         editable=False,
     )
+    # No index of its own: feedbackitem_unique_per_source (source, dedupe_key) leads with it,
+    # and every imported row would otherwise update one more index.
     source = models.ForeignKey(
         PerceptionSource,
         verbose_name=_("source"),
         on_delete=models.PROTECT,
         related_name="items",
+        db_index=False,
     )
     kind = models.CharField(
         verbose_name=_("kind"),
