@@ -136,6 +136,50 @@ def test_events_link_to_their_predecessor():
     assert second.seq == first.seq + 1
 
 
+def test_events_appended_together_link_in_order_and_verify():
+    CustomerFactory()
+    head = AuditEvent.objects.order_by("-seq").first()
+    actor = Actor.system("batch")
+    pending = [
+        audit.event(
+            "bench.item",
+            object_type="x",
+            object_id=str(n),
+            changes={"n": n, "when": head.at},
+            actor=actor,
+            request_id=f"r{n}",
+        )
+        for n in range(5)
+    ]
+    with transaction.atomic():
+        appended = audit.append(pending)
+    audit.record("bench.after", object_type="x", object_id="after")
+    events = list(AuditEvent.objects.filter(seq__gt=head.seq).order_by("seq"))
+    assert [e.seq for e in events] == list(range(head.seq + 1, head.seq + 7))
+    assert [e.pk for e in appended] == [e.pk for e in events[:5]]
+    assert [(e.object_id, e.request_id, e.actor_label) for e in events[:5]] == [
+        (str(n), f"r{n}", "batch") for n in range(5)
+    ]
+    assert events[0].changes == {"n": 0, "when": audit.jsonable(head.at)}
+    previous = head.hash
+    for event in events:
+        assert event.prev_hash == previous
+        previous = event.hash
+    assert audit.append([]) == []
+    assert verify_chain().ok
+
+
+def test_a_failed_transaction_leaves_no_appended_event():
+    CustomerFactory()
+    count = AuditEvent.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.append([audit.event("bench.lost", object_type="x") for _ in range(3)])
+        raise RuntimeError("the change failed")
+    assert AuditEvent.objects.count() == count
+    audit.record("bench.kept", object_type="x")
+    assert verify_chain().ok
+
+
 def test_application_refuses_to_update_or_delete_events():
     CustomerFactory()
     event = AuditEvent.objects.first()
