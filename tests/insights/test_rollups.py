@@ -23,14 +23,17 @@ from tests.factories import (
     RegionFactory,
 )
 
+from harken.core.numbering import reserve_numbers
 from harken.feedback.models import FeedbackItem
 from harken.feedback.services import classify, remap_category
+from harken.feedback.signals import bulk_added
 from harken.insights import metrics
 from harken.insights.choices import Dimension, Grain
 from harken.insights.models import FeedbackRollup, RollupCell
 from harken.insights.rollups import (
     LEVELS,
     MEASURES,
+    add_items,
     count_levels,
     level_for,
     local_day_sql,
@@ -80,54 +83,64 @@ def world() -> dict[str, Any]:
             name="Survey", structured=True, default_kind="survey_response", default_scale="nps"
         ),
     ]
-    scales = [("nps", 11), ("csat", 5), ("ces", 7), ("stars", 5), ("csat2", 2), ("", 0)]
     moments = list(EDGE_MOMENTS)
     start = local(2026, 1, 1, 0, 0)
     for _ in range(140):
         moments.append(start + dt.timedelta(minutes=rng.randrange(200 * 24 * 60)))
-    items = []
-    for n, moment in enumerate(moments):
-        kind = rng.choice(("complaint", "complaint", "survey_response", "compliment"))
-        scale, top = rng.choice(scales)
-        score = None
-        if scale:
-            low = 0 if scale in {"nps", "csat2"} else 1
-            score = rng.choice([float(rng.randint(low, low + top - 1)), low + rng.random() * top])
-        fields: dict[str, Any] = {
-            "source": sources[0] if kind == "complaint" else sources[1],
-            "kind": kind,
-            "received_at": moment,
-            "customer": rng.choice([*customers, None]),
-            "product_line": rng.choice([*lines, None]),
-            "region": rng.choice([*regions, None]),
-            "category": rng.choice([*categories, None]),
-            "score": score,
-            "scale": scale,
-            "classification_confirmed": rng.random() < 0.5,
-            "impact": rng.choice(("", "minor", "critical")),
-            "sentiment_score": rng.choice([None, round(rng.uniform(-1, 1), 3)]),
-            "sentiment_label": rng.choice(("", "negative", "neutral", "positive")),
-            "text": f"item {n}",
-            "dedupe_key": f"x:rollup-{n}",
-        }
-        if kind == "complaint":
-            fields["acknowledge_due"] = moment + dt.timedelta(hours=24)
-            fields["resolve_due"] = moment + dt.timedelta(days=7)
-            if rng.random() < 0.9:
-                # Whole hours on purpose: band edges must count the same on both paths.
-                hours = rng.choice([rng.randint(0, 30), rng.random() * 80])
-                fields["acknowledged_at"] = moment + dt.timedelta(hours=hours)
-            if rng.random() < 0.7:
-                fields["resolved_at"] = moment + dt.timedelta(hours=rng.random() * 900)
-        items.append(FeedbackItem.objects.create(**fields))
-    return {
-        "items": items,
+    world = {
         "lines": lines,
         "regions": regions,
         "categories": categories,
         "customers": customers,
         "sources": sources,
     }
+    items = [
+        FeedbackItem.objects.create(**item_fields(rng, world, moment, f"rollup-{n}"))
+        for n, moment in enumerate(moments)
+    ]
+    return {"items": items, **world}
+
+
+SCALES = [("nps", 11), ("csat", 5), ("ces", 7), ("stars", 5), ("csat2", 2), ("", 0)]
+
+
+def item_fields(
+    rng: random.Random, world: dict[str, Any], moment: dt.datetime, key: str
+) -> dict[str, Any]:
+    """A random item of every dimension, scale, sentiment and handling time."""
+    kind = rng.choice(("complaint", "complaint", "survey_response", "compliment"))
+    scale, top = rng.choice(SCALES)
+    score = None
+    if scale:
+        low = 0 if scale in {"nps", "csat2"} else 1
+        score = rng.choice([float(rng.randint(low, low + top - 1)), low + rng.random() * top])
+    fields: dict[str, Any] = {
+        "source": world["sources"][0] if kind == "complaint" else world["sources"][1],
+        "kind": kind,
+        "received_at": moment,
+        "customer": rng.choice([*world["customers"], None]),
+        "product_line": rng.choice([*world["lines"], None]),
+        "region": rng.choice([*world["regions"], None]),
+        "category": rng.choice([*world["categories"], None]),
+        "score": score,
+        "scale": scale,
+        "classification_confirmed": rng.random() < 0.5,
+        "impact": rng.choice(("", "minor", "critical")),
+        "sentiment_score": rng.choice([None, round(rng.uniform(-1, 1), 3)]),
+        "sentiment_label": rng.choice(("", "negative", "neutral", "positive")),
+        "text": f"item {key}",
+        "dedupe_key": f"x:{key}",
+    }
+    if kind == "complaint":
+        fields["acknowledge_due"] = moment + dt.timedelta(hours=24)
+        fields["resolve_due"] = moment + dt.timedelta(days=7)
+        if rng.random() < 0.9:
+            # Whole hours on purpose: band edges must count the same on both paths.
+            hours = rng.choice([rng.randint(0, 30), rng.random() * 80])
+            fields["acknowledged_at"] = moment + dt.timedelta(hours=hours)
+        if rng.random() < 0.7:
+            fields["resolved_at"] = moment + dt.timedelta(hours=rng.random() * 900)
+    return fields
 
 
 def same(rollup: metrics.Totals, direct: metrics.Totals) -> bool:
@@ -242,6 +255,40 @@ def test_rollups_follow_edits_moves_deletions_and_remapping(world, analyst):
     assert RollupCell.objects.filter(items__lte=0).count() == 0
     assert_everything_agrees(world)
     assert_incremental_equals_rebuild()
+
+
+def test_items_added_in_bulk_are_counted_as_a_recount_would(world):
+    """Additive upkeep (new items' counts added to base rows and cells) equals a full
+    rebuild: items on days that already have their base rows and on new days, new keys
+    and existing ones, every dimension empty or set, around month ends and the
+    daylight-saving changes, in several rounds."""
+    rng = random.Random(11)
+    existing = [item.received_at for item in world["items"]]
+    for round_ in range(4):
+        moments = [
+            rng.choice(existing) + dt.timedelta(minutes=rng.randrange(-90, 90)) for _ in range(60)
+        ]
+        moments += [local(2026, 8, 1 + n % 20, n % 24, 7) for n in range(15)]  # new days
+        moments += rng.sample(EDGE_MOMENTS, 5)
+        numbers = reserve_numbers(FeedbackItem.number_prefix, len(moments))
+        items = FeedbackItem.objects.bulk_create(
+            [
+                FeedbackItem(number=number, **item_fields(rng, world, moment, f"b{round_}-{n}"))
+                for n, (moment, number) in enumerate(zip(moments, numbers, strict=True))
+            ]
+        )
+        assert all(item.pk for item in items)
+        bulk_added(FeedbackItem, items)
+        assert RollupCell.objects.filter(items__lte=0).count() == 0
+        assert_incremental_equals_rebuild()
+    assert_everything_agrees(world)
+
+
+def test_adding_no_items_changes_nothing(world):
+    kept = snapshot(FeedbackRollup), snapshot(RollupCell)
+    assert add_items([], local(2026, 3, 1), local(2026, 3, 1)) == 0
+    bulk_added(FeedbackItem, [])
+    assert (snapshot(FeedbackRollup), snapshot(RollupCell)) == kept
 
 
 def test_local_days_in_sql_match_the_zone(world):

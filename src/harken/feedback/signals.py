@@ -2,6 +2,7 @@
 
 `items_changed(span=(first, last))`: items received between the two moments changed
 in bulk; whoever keeps derived data (the insights rollups) recounts that span.
+`items_added(items=[...])`: new items were inserted in bulk; derived data adds them.
 """
 
 from django.dispatch import Signal
@@ -20,3 +21,13 @@ def batch_changed(batch: object) -> None:
 
     span = batch.items.aggregate(first=Min("received_at"), last=Max("received_at"))  # type: ignore[attr-defined]
     bulk_changed(type(batch), span["first"], span["last"])
+
+
+# New items inserted in bulk (no save, so no post_save): cheaper to add than to recount
+# their days, which grow with the day's volume.
+items_added = Signal()
+
+
+def bulk_added(sender: object, items: list[object]) -> None:
+    if items:
+        items_added.send(sender=sender, items=items)

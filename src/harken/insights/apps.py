@@ -11,10 +11,10 @@ class InsightsConfig(AppConfig):
 
         from harken.core.registry import MenuItem, registry
         from harken.feedback.models import FeedbackItem
-        from harken.feedback.signals import items_changed
+        from harken.feedback.signals import items_added, items_changed
 
         from .demo import build_insights
-        from .rollups import on_item_saved, on_items_changed
+        from .rollups import on_item_saved, on_items_added, on_items_changed
         from .ticks import look_for_signals
 
         post_save.connect(on_item_saved, sender=FeedbackItem, dispatch_uid="insights-rollup-save")
@@ -22,6 +22,7 @@ class InsightsConfig(AppConfig):
             on_item_saved, sender=FeedbackItem, dispatch_uid="insights-rollup-delete"
         )
         items_changed.connect(on_items_changed, dispatch_uid="insights-rollup-bulk")
+        items_added.connect(on_items_added, dispatch_uid="insights-rollup-added")
         registry.add_menu(
             MenuItem("Insights", "Dashboard", "insights:dashboard", "insights.view_feedbackrollup"),
             MenuItem("Insights", "Explore", "insights:explore", "insights.view_feedbackrollup"),

@@ -442,6 +442,120 @@ def rebuild(first: dt.date, last: dt.date) -> int:
         return FeedbackRollup.objects.filter(day__gte=first, day__lte=last).count()
 
 
+def _as_date(value: Any) -> dt.date:
+    # PostgreSQL answers a date; SQLite's date() answers its ISO text.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _cell_deltas(base_rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], list[Any]]:
+    """What base rows add to every level's cells, keyed like `CELL_KEY` (the same keys
+    `_add_cells` writes in SQL: dimensions a level drops are 0 or '', no value is 0)."""
+    cells: dict[tuple[Any, ...], list[Any]] = {}
+    for row in base_rows:
+        day = _as_date(row["day"])
+        for level, kept in LEVELS.items():
+            grains = (MONTH,) if level == ALL_LEVEL else (DAY, MONTH)
+            for grain in grains:
+                key = (
+                    level,
+                    grain,
+                    day if grain == DAY else day.replace(day=1),
+                    row["kind"] if "kind" in kept else "",
+                    *(
+                        (row[column] or 0) if column in kept else 0
+                        for column in ("product_line_id", "category_id", "source_id", "region_id")
+                    ),
+                    row["segment"] if "segment" in kept else "",
+                )
+                sums = cells.setdefault(key, [0] * len(MEASURES))
+                for index, name in enumerate(MEASURES):
+                    sums[index] += row[name]
+    return cells
+
+
+def add_items(ids: Sequence[int], first: dt.datetime, last: dt.datetime) -> int:
+    """Count newly inserted items (received between `first` and `last`) into the base
+    rows and every level's cells, without recounting their days; returns the base rows
+    touched.
+
+    The items must be new to the rollups (inserted in this transaction, never counted):
+    their counts are simply added, which gives what a recount would, at the cost of the
+    new items rather than of every item of their days. Runs under the same lock as
+    `rebuild`, so a concurrent recount of the same days either sees these items or
+    finishes before they are added.
+    """
+    if not ids:
+        return 0
+    vendor = connection.vendor
+    rows_sql, params = _item_rows_sql(
+        timezone.localtime(first).date(), timezone.localtime(last).date(), vendor
+    )
+    measures = _measure_sql(vendor)
+    keys = ["day", *DIMENSIONS, "segment"]
+    base = _q(FeedbackRollup._meta.db_table)
+    cells_table = _q(RollupCell._meta.db_table)
+    # No savepoint: callers insert the items in the same transaction, and a failure here
+    # must undo those too.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UPKEEP_LOCK])
+        rows: list[dict[str, Any]] = []
+        names = [*keys, *MEASURES]
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(
+                f"SELECT {', '.join(f'r.{k}' for k in keys)}, "  # noqa: S608 - names only
+                f"{', '.join(measures[m] for m in MEASURES)} "
+                f"FROM ({rows_sql} AND i.id IN ({marks})) r "
+                f"GROUP BY {', '.join(f'r.{k}' for k in keys)}",
+                [*_adapt(params), *part],
+            )
+            rows.extend(dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+        # Base rows: one per key (a recount groups by the key), so add to the row that
+        # is there or insert it. Keys may be NULL (no product line), hence no upsert.
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in rows:
+            key = tuple(row[k] for k in keys)
+            if key in merged:
+                for name in MEASURES:
+                    merged[key][name] += row[name]
+            else:
+                merged[key] = dict(row)
+        additions = ", ".join(f"{_q(m)} = {_q(m)} + %s" for m in MEASURES)
+        for key, row in merged.items():
+            where = []
+            values: list[Any] = []
+            for name, value in zip(keys, key, strict=True):
+                column = _q(name)
+                if value is None:
+                    where.append(f"{column} IS NULL")
+                else:
+                    where.append(f"{column} = %s")
+                    values.append(_as_date(value) if name == "day" else value)
+            cursor.execute(
+                f"UPDATE {base} SET {additions} WHERE {' AND '.join(where)}",  # noqa: S608 - names only
+                _adapt([*(row[m] for m in MEASURES), *values]),
+            )
+            if cursor.rowcount == 0:
+                columns = [*keys, *MEASURES]
+                cursor.execute(
+                    f"INSERT INTO {base} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 - names only
+                    f"VALUES ({', '.join(['%s'] * len(columns))})",
+                    _adapt([_as_date(row["day"]), *(row[c] for c in columns[1:])]),
+                )
+        cells = _cell_deltas(merged.values())
+        columns = [*CELL_KEY, *MEASURES]
+        cursor.executemany(
+            f"INSERT INTO {cells_table} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 - names only
+            f"VALUES ({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT ({', '.join(_q(c) for c in CELL_KEY)}) DO UPDATE SET "
+            + ", ".join(f"{_q(m)} = {cells_table}.{_q(m)} + excluded.{_q(m)}" for m in MEASURES),
+            [_adapt([*key, *sums]) for key, sums in cells.items()],
+        )
+    return len(merged)
+
+
 def rebuild_all() -> int:
     """Recount every day that has items (and clear the rest); returns the base rows."""
     bounds = FeedbackItem.objects.order_by().aggregate(
@@ -497,6 +611,12 @@ def on_items_changed(sender: Any, span: tuple[dt.datetime, dt.datetime], **kwarg
     """Receiver of feedback's `items_changed` signal: recount the span's days."""
     first, last = span
     rebuild(timezone.localtime(first).date(), timezone.localtime(last).date())
+
+
+def on_items_added(sender: Any, items: Sequence[FeedbackItem], **kwargs: Any) -> None:
+    """Receiver of feedback's `items_added` signal: add the new items' counts."""
+    received = [item.received_at for item in items]
+    add_items([item.pk for item in items], min(received), max(received))
 
 
 def on_item_saved(sender: Any, instance: FeedbackItem, **kwargs: Any) -> None:
