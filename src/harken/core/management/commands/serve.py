@@ -42,6 +42,12 @@ class Command(BaseCommand):
             "--threads", type=int, default=int(os.environ.get("HARKEN_THREADS", "4"))
         )
         parser.add_argument(
+            "--worker-nice",
+            type=int,
+            default=int(os.environ.get("HARKEN_WORKER_NICE", "10")),
+            help="CPU priority of the task worker below the server's (0: the same).",
+        )
+        parser.add_argument(
             "--no-worker",
             action="store_true",
             help="Do not start a background task worker beside the server (run `harken worker`).",
@@ -74,7 +80,12 @@ class Command(BaseCommand):
         if options["no_worker"] or backend.endswith("ImmediateBackend"):
             os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the server
         # One machine, one command: the task worker runs beside the server and stops with it.
-        worker = subprocess.Popen([sys.executable, "-m", "harken", "worker"])
+        # It runs at a lower CPU priority: people waiting for a page come first, and the
+        # worker's backlog (answers becoming feedback items, imports) catches up whenever
+        # the server leaves a core idle. On a machine of its own it runs at full speed.
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and command, an int
+            [sys.executable, "-m", "harken", "worker", "--nice", str(options["worker_nice"])]
+        )
         server = subprocess.Popen(argv)  # noqa: S603
         try:
             server.wait()
