@@ -3,17 +3,23 @@ recording of answers as feedback, and the group commit of concurrent submissions
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
 import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from tests.factories import ContactFactory
-from tests.surveys.factories import SurveyResponseFactory, sent_invitation, survey
+from tests.surveys.factories import SurveyResponseFactory, answers_of, sent_invitation, survey
 
+from harken.core.audit import verify_chain
+from harken.core.models import AuditEvent
 from harken.feedback.models import FeedbackItem
-from harken.surveys import answers, services
-from harken.surveys.grouping import GroupCommit
-from harken.surveys.models import SurveyResponse
+from harken.surveys import answers, services, tokens
+from harken.surveys.choices import InvitationStatus, ResponseStatus
+from harken.surveys.grouping import GroupCommit, Job
+from harken.surveys.models import Invitation, SurveyResponse
 
 SPECS = (
     answers.QuestionSpec(id=1, kind="score", required=True, scale="nps"),
@@ -146,3 +152,134 @@ def test_a_failing_group_is_retried_job_by_job_so_one_bad_job_sinks_only_itself(
         t.join()
     assert outcome["ok"] == "OK" and outcome["fine"] == "FINE"
     assert isinstance(outcome["bad"], ValueError)
+
+
+def job(token: str, data: dict, *, final: bool = True, now: dt.datetime | None = None) -> Job:
+    return Job(
+        services.Submission(
+            token=token,
+            digest=tokens.token_hash(token),
+            data=data,
+            final=final,
+            request_id=f"req-{token[:8]}",
+            now=now,
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_one_group_records_each_link_once_in_arrival_order_with_one_event_each(
+    django_capture_on_commit_callbacks,
+):
+    """A group of concurrent submissions: the same link twice (the second is told it was
+    answered), a partial save then the final answer of another link, an unknown link, an
+    expired one and answers with an error, each settled as if it had come alone."""
+    srv = survey()
+    twice, twice_token = sent_invitation(srv)
+    saved_then_sent, saved_token = sent_invitation(srv)
+    expired, expired_token = sent_invitation(
+        srv, sent_at=timezone.now() - dt.timedelta(days=40), valid_days=30
+    )
+    wrong, wrong_token = sent_invitation(srv)
+    jobs = [
+        job(twice_token, answers_of(srv, score=9, why="Fast.")),
+        job(saved_token, answers_of(srv, score=4), final=False),
+        job(twice_token, answers_of(srv, score=0, why="Second thoughts.")),
+        job(saved_token, answers_of(srv, score=5, why="Late, but fine.")),
+        job(tokens.new_token(), answers_of(srv, score=7)),
+        job(expired_token, answers_of(srv, score=7)),
+        job(wrong_token, answers_of(srv, why="No score.")),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_submissions(jobs)
+    outcomes = [j.result.outcome for j in jobs]
+    assert outcomes == [
+        services.Outcome.SUBMITTED,
+        services.Outcome.SAVED,
+        services.Outcome.ANSWERED,
+        services.Outcome.SUBMITTED,
+        services.Outcome.UNKNOWN,
+        services.Outcome.EXPIRED,
+        services.Outcome.SAVED,  # submit() words a final answer with errors as INVALID
+    ]
+    assert jobs[6].result.checked.errors
+    first = SurveyResponse.objects.get(invitation=twice)
+    assert (first.status, first.score, first.comment) == (ResponseStatus.SUBMITTED, 9.0, "Fast.")
+    second = SurveyResponse.objects.get(invitation=saved_then_sent)
+    assert (second.status, second.score, second.comment) == (
+        ResponseStatus.SUBMITTED,
+        5.0,
+        "Late, but fine.",
+    )
+    partial = SurveyResponse.objects.get(invitation=wrong)
+    assert (partial.status, partial.submitted_at) == (ResponseStatus.PARTIAL, None)
+    assert not SurveyResponse.objects.filter(invitation=expired).exists()
+    statuses = dict(Invitation.objects.values_list("pk", "status"))
+    assert statuses == {
+        twice.pk: InvitationStatus.RESPONDED,
+        saved_then_sent.pk: InvitationStatus.RESPONDED,
+        expired.pk: InvitationStatus.SENT,
+        wrong.pk: InvitationStatus.OPENED,
+    }
+    events = list(
+        AuditEvent.objects.filter(
+            action__in=("surveyresponse.saved", "surveyresponse.submitted")
+        ).order_by("seq")
+    )
+    assert [(e.action, e.object_id, e.request_id) for e in events] == [
+        ("surveyresponse.submitted", str(first.pk), f"req-{twice_token[:8]}"),
+        ("surveyresponse.saved", str(second.pk), f"req-{saved_token[:8]}"),
+        ("surveyresponse.submitted", str(second.pk), f"req-{saved_token[:8]}"),
+        ("surveyresponse.saved", str(partial.pk), f"req-{wrong_token[:8]}"),
+    ]
+    assert events[1].changes["status"] == [None, "partial"]
+    assert events[2].changes["status"] == ["partial", "submitted"]
+    assert events[2].changes["invitation_status"] == ["opened", "responded"]
+    assert events[0].actor_label == f"survey:{srv.number}"
+    assert verify_chain().ok
+    # Every answer that was completed became a feedback item (immediate task backend).
+    assert FeedbackItem.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_partial_save_stored_earlier_is_completed_by_a_later_group():
+    srv = survey()
+    invitation, token = sent_invitation(srv)
+    assert services.submit(token, answers_of(srv, score=3), final=False).outcome == "saved"
+    visit = services.submit(token, answers_of(srv, score=8, why="Better now."), final=True)
+    assert visit.outcome == services.Outcome.SUBMITTED
+    response = SurveyResponse.objects.get()
+    assert (response.status, response.score, response.comment) == ("submitted", 8.0, "Better now.")
+    assert response.submitted_at is not None
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.responded_at) == ("responded", response.submitted_at)
+    assert verify_chain().ok
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+@pytest.mark.django_db
+def test_answers_add_no_task_while_a_recording_task_waits_and_it_records_them_all(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    srv = survey()
+    links = [sent_invitation(srv)[1] for _ in range(3)]
+    for token in links:
+        with django_capture_on_commit_callbacks(execute=True):
+            visit = services.submit(token, answers_of(srv, score=9), final=True)
+        assert visit.outcome == "submitted"
+    waiting = DBTaskResult.objects.get()
+    assert waiting.status == "READY" and len(waiting.args_kwargs["args"][0]) == 1
+    assert FeedbackItem.objects.count() == 0
+    # The one task, when it runs, records every waiting answer, not only its own.
+    from harken.surveys.tasks import record_responses
+
+    assert record_responses.call(*waiting.args_kwargs["args"]) == 3
+    assert FeedbackItem.objects.count() == 3
+    # Once it has started (here: done), the next answer queues a task of its own.
+    DBTaskResult.objects.update(status="SUCCESSFUL")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit(sent_invitation(srv)[1], answers_of(srv, score=2), final=True)
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
