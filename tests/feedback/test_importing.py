@@ -491,3 +491,28 @@ def test_feedback_items_have_no_index_on_the_source_alone():
         if c["columns"][:1] == ["source_id"] and not c["foreign_key"]
     ]
     assert by_source == [["source_id", "dedupe_key"]]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_chunk_is_numbered_in_file_order_and_stored_in_date_order(source, monkeypatch, parallel):
+    # Rows go into the table sorted by date (the date indexes then take them in order);
+    # numbers follow the file, and rows of the same moment keep the file's order, which
+    # is how lists break ties (newest first, then the higher id).
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 4)
+    data = (
+        "id,date,subject,body,rating,product\n"
+        "B1,2026-03-05 10:00,One,x,5,\n"
+        "B2,2026-03-01 09:00,Two,x,5,\n"
+        "B3,2026-03-05 10:00,Three,x,5,\n"
+        "B4,2026-03-01 08:59,Four,x,5,\n"
+        "B5,2026-02-01 00:00,Five,x,5,\n"
+        "B6,2026-02-01 00:00:00.5,Six,x,5,\n"
+    )
+    batch = run(source, data.encode(), parallel=parallel)
+    assert batch.created_count == 6
+    items = list(FeedbackItem.objects.filter(import_batch=batch).order_by("number"))
+    assert [item.external_id for item in items] == ["B1", "B2", "B3", "B4", "B5", "B6"]
+    by_id = sorted(items, key=lambda item: item.pk)
+    assert [item.external_id for item in by_id] == ["B4", "B2", "B1", "B3", "B5", "B6"]
+    listed = FeedbackItem.objects.filter(import_batch=batch)  # the model's ordering
+    assert [item.external_id for item in listed] == ["B3", "B1", "B2", "B4", "B6", "B5"]
