@@ -9,7 +9,8 @@ drops and recreates its public schema, migrates, and makes one open NPS survey w
 
 1. starts `harken serve` (gunicorn, `--workers` 2, `--threads`) on a free loopback port,
    with its task worker beside it unless `--no-worker`;
-2. opens one survey page to take the CSRF cookie and form token a browser would get;
+2. opens one survey page to take the CSRF cookie and form token a browser would get, and
+   views it for `--warm-up` seconds once every server worker has started;
 3. drives POST submissions from a second process for `--duration` seconds: `wrk`
    (LuaJIT, `--connections`) when it is installed, else Python threads with
    http.client; every request answers a different invitation, and `--repeat` of them
@@ -19,7 +20,9 @@ drops and recreates its public schema, migrates, and makes one open NPS survey w
 
 It prints submissions per second, p50/p90/p99 latency, the status codes, and the
 check the target names: stored responses = distinct tokens submitted (nothing lost,
-nothing doubled), and each has its feedback item. The target: at least 300
+nothing doubled), and each has its feedback item; then the CPU time per accepted
+submission of the server's workers, the task worker and the database's backends
+(read from /proc), which shows where the time goes. The target: at least 300
 submissions/s with p99 under 150 ms on the 2-core machine.
 """
 
@@ -144,6 +147,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=float, default=0.05, help="Share of repeated tokens.")
     parser.add_argument("--drain", type=int, default=300, help="Seconds to wait for feedback.")
     parser.add_argument("--no-worker", action="store_true", help="Serve without the worker.")
+    parser.add_argument(
+        "--warm-up", type=float, default=3, help="Seconds of page views before the load."
+    )
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     return parser.parse_args()
 
@@ -245,6 +251,65 @@ print(json.dumps({
 """
 
 
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            tree.setdefault(parent, []).append(int(entry))
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(server_pid: int, database: str) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of each process of the run, by part: the web server's workers,
+    the task worker, and the PostgreSQL backends serving this database."""
+    import psycopg
+
+    tree = _children()
+    parts: dict[str, dict[int, float]] = {"web": {}, "worker": {}, "postgres": {}}
+    stack = list(tree.get(server_pid, []))
+    while stack:
+        pid = stack.pop()
+        stack.extend(tree.get(pid, []))
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "gunicorn" in cmdline:
+            parts["web"][pid] = _cpu_seconds(pid)
+        elif " worker" in cmdline:
+            parts["worker"][pid] = _cpu_seconds(pid)
+    with psycopg.connect(database, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    parts["postgres"] = {pid: _cpu_seconds(pid) for (pid,) in rows}
+    return parts
+
+
+def cpu_spent(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict:
+    """CPU seconds each part spent between two samples (processes started since count
+    from zero; backends that ended in between are missed)."""
+    return {
+        part: sum(max(0.0, t - before[part].get(pid, 0.0)) for pid, t in pids.items())
+        for part, pids in after.items()
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -260,6 +325,36 @@ def wait_for(port: int, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"the server did not start on port {port}")
+
+
+def warm_up(server_pid: int, workers: int, port: int, token: str, seconds: float) -> None:
+    """Wait until every gunicorn worker has started, then open the survey page from a few
+    connections for `seconds`, so that no worker is still importing Django when the load
+    (and its CPU count) begins. Page views record nothing but the first opening."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        tree = _children()
+        masters = [
+            pid
+            for pid in tree.get(server_pid, [])
+            if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        if masters and len(tree.get(masters[0], [])) >= workers:
+            break
+        time.sleep(0.2)
+    stop = time.monotonic() + seconds
+
+    def views() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while time.monotonic() < stop:
+            conn.request("GET", f"/surveys/r/{token}/")
+            conn.getresponse().read()
+
+    threads = [threading.Thread(target=views) for _ in range(2 * workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def csrf_pair(port: int, token: str) -> tuple[str, str]:
@@ -439,6 +534,7 @@ def main() -> None:
     try:
         wait_for(port)
         cookie, form_token = csrf_pair(port, tokens[0])
+        warm_up(server.pid, args.workers, port, tokens[0], args.warm_up)
         body = (
             f"csrfmiddlewaretoken={form_token}&action=submit&q{setup['score']}=9"
             f"&q{setup['why']}=Quick+and+reliable+deliveries."
@@ -448,16 +544,26 @@ def main() -> None:
             f"{args.workers} workers x {args.threads} threads …",
             flush=True,
         )
+        started = cpu_sample(server.pid, args.database)
+        load_started = time.monotonic()
         if client == "wrk":
             result = run_wrk(args, port, str(tokens_file), body, cookie, work)
         else:
             result = python_client(args, port, tokens[1:], body, cookie)
+        loaded = cpu_sample(server.pid, args.database)
+        load_seconds = time.monotonic() - load_started
         time.sleep(2)  # what was in flight when the client stopped
         counts = count(env, work, tokens)
-        drain_until = time.monotonic() + (0 if args.no_worker else args.drain)
+        drain_started = time.monotonic()
+        drain_until = drain_started + (0 if args.no_worker else args.drain)
         while counts["with_feedback"] < counts["responses"] and time.monotonic() < drain_until:
-            time.sleep(5)
+            time.sleep(1)
             counts = count(env, work, tokens)
+        drained = cpu_sample(server.pid, args.database)
+        result["cpu_load"] = cpu_spent(started, loaded)
+        result["cpu_drain"] = cpu_spent(loaded, drained)
+        result["load_seconds"] = load_seconds
+        result["drain_seconds"] = time.monotonic() - drain_started
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -526,6 +632,20 @@ def report(args: argparse.Namespace, client: str, result: dict, counts: dict) ->
         f"{stored - accepted} of them recorded)"
     )
     print(f"nothing lost, nothing doubled: {'yes' if whole else 'NO'}")
+    per = 1000 / accepted if accepted else 0.0
+    load, drain = result["cpu_load"], result["cpu_drain"]
+    print(
+        f"CPU during the load     web {load['web']:.1f} s, worker {load['worker']:.1f} s, "
+        f"postgres {load['postgres']:.1f} s over {result['load_seconds']:.1f} s = "
+        + ", ".join(f"{part} {load[part] * per:.2f}" for part in ("web", "worker", "postgres"))
+        + " ms per accepted submission"
+    )
+    print(
+        f"after the load          {result['drain_seconds']:.1f} s until every answer had its item: "
+        f"worker {drain['worker']:.1f} s, postgres {drain['postgres']:.1f} s CPU "
+        f"({(load['worker'] + drain['worker']) * 1000 / max(1, stored):.2f} ms of worker CPU "
+        "per recorded answer in all)"
+    )
     met = rate >= TARGET_RATE and result["p99"] < TARGET_P99_MS and whole
     print(f"target met: {'yes' if met else 'NO'}")
 
