@@ -226,7 +226,19 @@ def _database(url: str | None) -> dict[str, Any]:
             "timeout": 20,
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":
-        config.setdefault("OPTIONS", {})
+        options = config.setdefault("OPTIONS", {})
+        # Parallel workers speed up one large query by taking cores from every other
+        # request; Harken serves many short ones with a few processes per core, so its
+        # sessions ask for none unless told otherwise (docs/deploy.md).
+        workers = env_int("DB_PARALLEL_WORKERS", 0)
+        options["options"] = " ".join(
+            part
+            for part in (
+                options.get("options", ""),
+                f"-c max_parallel_workers_per_gather={workers}",
+            )
+            if part
+        )
     return config
 
 
