@@ -65,7 +65,13 @@ def record_routes() -> list[tuple[str, str]]:
             if model is None and getattr(view, "queryset", None) is not None:
                 model = view.queryset.model
             if model is not None and model._meta.label_lower in scoping.CUSTOMER_PATHS:
-                found.append((route, model._meta.label_lower))
+                # A page under a customer's id (their timeline) takes the customer's
+                # pk whatever model it shows; given another record's pk it could hit
+                # one of the person's own customers by coincidence of numbers.
+                label = model._meta.label_lower
+                if "customers/<int:pk>/" in route and label != "customers.customer":
+                    label = "customers.customer"
+                found.append((route, label))
 
     visit(get_resolver().url_patterns, "")
     return found
