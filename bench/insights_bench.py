@@ -85,6 +85,7 @@ def main() -> None:
     from django.utils import timezone
 
     from harken.core.audit import Actor, audit_context
+    from harken.core.ticks import refresh_statistics
     from harken.feedback.models import Category, FeedbackItem, PerceptionSource
     from harken.insights import metrics
     from harken.insights.choices import Dimension, Grain, Metric
@@ -235,11 +236,10 @@ def main() -> None:
         # PostgreSQL's autovacuum its own, and its visibility map too (it would, minutes
         # after a load this size), which lets the overdue count and the handling-time
         # percentiles read their indexes alone.
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute("PRAGMA analysis_limit = 1000")
-                cursor.execute("ANALYZE")
-            else:
+        if connection.vendor == "sqlite":
+            refresh_statistics()
+        else:
+            with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
 
     scope = metrics.default_scope(today)  # the dashboard's default: the last three full months

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Count, F, Func, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from harken.core import audit
@@ -346,33 +346,11 @@ def remap_category(old: Category, new: Category, *, actor: Any, reason: str) -> 
     return int(span["n"])
 
 
-class NotIndexed(Func):
-    """A column's value as a term SQLite answers from no index (a unary plus), elsewhere
-    the column itself.
-
-    SQLite's sampled statistics (`core.ticks.refresh_statistics`) take each kind for a
-    rare value, so with `kind = 'complaint'` in a query it reads every complaint by the
-    kind index instead of the few waiting ones by a deadline index.
-    """
-
-    template = "%(expressions)s"
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
-
-
 def _waiting_complaints(items: QuerySet[FeedbackItem] | None, open_only: bool) -> QuerySet:
-    """Complaints among `items` (all by default), closed ones left out if `open_only`,
-    filtered so that the deadline indexes stay the way in."""
+    """Complaints among `items` (all by default), closed ones left out if `open_only`."""
     base = FeedbackItem.objects.all() if items is None else items
-    base = base.order_by().alias(
-        complaint_kind=NotIndexed(F("kind"), output_field=CharField()),
-        complaint_status=NotIndexed(F("status"), output_field=CharField()),
-    )
-    base = base.filter(complaint_kind=ItemKind.COMPLAINT)
-    if open_only:
-        base = base.exclude(complaint_status=ItemStatus.CLOSED)
-    return base
+    base = base.order_by().filter(kind=ItemKind.COMPLAINT)
+    return base.exclude(status=ItemStatus.CLOSED) if open_only else base
 
 
 def _past_deadline_ids(now: dt.datetime) -> QuerySet:
