@@ -178,20 +178,25 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     assert "HARKEN_SECRET_KEY" in result.stderr
 
 
+def production_env(data_dir: Path) -> dict[str, str]:
+    """Settings as a production instance has them (the test settings left out)."""
+    return {
+        "HARKEN_DEBUG": "0",
+        "HARKEN_TESTING": "0",
+        "HARKEN_SECRET_KEY": "x" * 60 + "-production-key-for-the-check-only",
+        "HARKEN_ALLOWED_HOSTS": "harken.example.com",
+        "HARKEN_HTTPS": "1",
+        "HARKEN_DATA_DIR": str(data_dir),
+    }
+
+
 def test_deploy_check_passes_with_production_settings(tmp_path):
     result = harken(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        env={
-            "HARKEN_DEBUG": "0",
-            "HARKEN_TESTING": "0",
-            "HARKEN_SECRET_KEY": "x" * 60 + "-production-key-for-the-check-only",
-            "HARKEN_ALLOWED_HOSTS": "harken.example.com",
-            "HARKEN_HTTPS": "1",
-            "HARKEN_DATA_DIR": str(tmp_path),
-        },
+        env=production_env(tmp_path),
     )
     assert result.returncode == 0, result.stderr + result.stdout
 
@@ -203,14 +208,7 @@ def test_production_cookies_carry_the_host_prefix(tmp_path):
         "from django.conf import settings as s; "
         "print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, "
         "s.SESSION_COOKIE_DOMAIN, s.SESSION_COOKIE_PATH)",
-        env={
-            "HARKEN_DEBUG": "0",
-            "HARKEN_TESTING": "0",
-            "HARKEN_SECRET_KEY": "x" * 60 + "-production-key-for-the-check-only",
-            "HARKEN_ALLOWED_HOSTS": "harken.example.com",
-            "HARKEN_HTTPS": "1",
-            "HARKEN_DATA_DIR": str(tmp_path),
-        },
+        env=production_env(tmp_path),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == [
@@ -220,3 +218,17 @@ def test_production_cookies_carry_the_host_prefix(tmp_path):
         "None",
         "/",
     ]
+
+
+@pytest.mark.parametrize(("given", "expected"), [(["--nice", "7"], [7]), ([], [])])
+def test_the_worker_lowers_its_priority_only_when_asked(monkeypatch, given, expected):
+    """`harken serve` starts its worker with `--nice 10`; alone it runs at full speed."""
+    from harken.core.management.commands import worker
+
+    lowered: list[int] = []
+    started: list[tuple[str, ...]] = []
+    monkeypatch.setattr(os, "nice", lowered.append)
+    monkeypatch.setattr(worker, "call_command", lambda *args: started.append(args))
+    run("worker", "--batch", *given)
+    assert lowered == expected
+    assert started and started[0][0] == "db_worker" and "--batch" in started[0]
