@@ -243,6 +243,10 @@ def _database(url: str | None) -> dict[str, Any]:
 
 
 DATABASES = {"default": _database(env("DATABASE_URL"))}
+# The few statements run for every survey answer are prepared once per PostgreSQL
+# connection (core/rows.py `Trip`); off behind a pooler in transaction mode that cannot
+# keep prepared statements (PgBouncer before 1.21).
+DB_PREPARE = env_bool("DB_PREPARE", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -7,6 +7,9 @@ from django.urls import include, path
 handler500 = "harken.core.views.errors.server_error"
 
 urlpatterns = [
+    # First: the public survey links are the busiest routes, and every request is matched
+    # against the patterns in order (the catch-all "" include below holds many).
+    path("surveys/", include("harken.surveys.urls")),
     path("", include("harken.core.urls")),
     path("customers/", include("harken.customers.urls")),
     path("documents/", include("harken.documents.urls")),
@@ -15,7 +18,6 @@ urlpatterns = [
     path("insights/", include("harken.insights.urls")),
     path("actions/", include("harken.actions.urls")),
     path("reviews/", include("harken.reviews.urls")),
-    path("surveys/", include("harken.surveys.urls")),
     path("orders/", include("harken.orders.urls")),
     path("property/", include("harken.property.urls")),
     path("assurance/", include("harken.assurance.urls")),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from tests.factories import RegionFactory
 from tests.surveys.factories import sent_invitation
 
-from harken.core.rows import RowReader, insert_rows
+from harken.core.rows import RowReader, Trip, insert_rows
 from harken.customers.models import Customer, Region
 from harken.surveys.models import Invitation
 
@@ -75,3 +75,80 @@ def test_region_rows_read_back_through_a_reader_in_any_name_order():
         )
         read = reader.read(cursor.fetchone())
     assert (read.pk, read.code, read.name) == (region.pk, "ZZ", "Reader")
+
+
+def test_a_trip_runs_its_statements_in_order_and_hands_each_its_rows():
+    region = RegionFactory(code="TR", name="Trip")
+    table = connection.ops.quote_name(Region._meta.db_table)
+    trip = Trip("default")
+    made = [Customer(name=f"Trip {n}", number=f"CUS-T-{n}", region=region) for n in range(3)]
+    trip.insert(made)
+    match, args = trip.any_of("number", ["CUS-T-0", "CUS-T-2", "CUS-T-none"])
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    # Queued after the insert, so it sees the new rows.
+    found = trip.add(f"SELECT number FROM {customers} WHERE {match} ORDER BY number", args)  # noqa: S608 - test SQL
+    seen: list = []
+    trip.add(f"SELECT code FROM {table} WHERE id = %s", [region.pk], then=seen.extend)  # noqa: S608 - test SQL
+    assert made[0].pk is None  # nothing is sent before run()
+    trip.run()
+    assert all(c.pk and not c._state.adding for c in made)
+    assert found.rows == [("CUS-T-0",), ("CUS-T-2",)]
+    assert seen == [("TR",)]
+    trip.run()  # an empty trip sends nothing
+    one, one_args = trip.any_of("id", [made[1].pk])
+    assert trip.add(f"SELECT name FROM {customers} WHERE {one}", one_args)  # noqa: S608 - test SQL
+    trip.run()
+
+
+def test_keys_reserved_before_the_insert_are_the_keys_the_rows_get():
+    region = RegionFactory()
+    trip = Trip("default")
+    keys = trip.reserve_keys(Customer, 2)
+    if connection.vendor != "postgresql":
+        assert keys is None  # SQLite: the keys come back from the insert
+        return
+    trip.run()
+    assert keys is not None and len({key for (key,) in keys.rows}) == 2
+    made = [Customer(name=f"Keyed {n}", number=f"CUS-K-{n}", region=region) for n in range(2)]
+    for customer, (key,) in zip(made, keys.rows, strict=True):
+        customer.pk = key
+    trip.insert(made)
+    trip.run()
+    assert sorted(
+        Customer.objects.filter(name__startswith="Keyed").values_list("pk", flat=True)
+    ) == sorted(key for (key,) in keys.rows)
+    assert not made[0]._state.adding
+    # The sequence moved past them: an ordinary insert gets a new key.
+    later = Customer.objects.create(name="Later", number="CUS-K-later", region=region)
+    assert later.pk not in {key for (key,) in keys.rows}
+
+
+def test_a_failing_statement_of_a_trip_raises_the_database_error_django_would():
+    region = RegionFactory()
+    Customer.objects.create(name="Taken", number="CUS-DUP", region=region)
+    trip = Trip("default")
+    trip.insert([Customer(name="Again", number="CUS-DUP", region=region)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        trip.run()
+    assert Customer.objects.filter(number="CUS-DUP").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("prepare", [True, False])
+def test_on_postgresql_a_trip_prepares_its_statements_unless_told_not_to(settings, prepare):
+    settings.DB_PREPARE = prepare
+    region = RegionFactory(code="PR", name="Prepared")
+    table = connection.ops.quote_name(Region._meta.db_table)
+    marker = f"prepared-check-{prepare}"
+    sql = f"SELECT name FROM {table} WHERE id = %s AND code <> '{marker}'"  # noqa: S608 - test SQL
+    for _ in range(2):
+        trip = Trip("default")
+        named = trip.add(sql, [region.pk])
+        trip.run()
+        assert named.rows == [("Prepared",)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{marker}%"],
+        )
+        assert cursor.fetchone()[0] == (1 if prepare else 0)

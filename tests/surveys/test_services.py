@@ -16,7 +16,7 @@ from tests.surveys.factories import SurveyResponseFactory, answers_of, sent_invi
 from harken.core.audit import verify_chain
 from harken.core.models import AuditEvent
 from harken.feedback.models import FeedbackItem
-from harken.surveys import answers, services, tokens
+from harken.surveys import answers, grouping, services, tokens
 from harken.surveys.choices import InvitationStatus, ResponseStatus
 from harken.surveys.grouping import GroupCommit, Job
 from harken.surveys.models import Invitation, SurveyResponse
@@ -127,6 +127,47 @@ def test_concurrent_jobs_are_carried_out_in_groups_and_each_gets_its_result():
     assert results == {n: n * 2 for n in range(20)}
     assert sum(groups) == 20
     assert len(groups) < 20  # some jobs shared a group
+
+
+def test_jobs_waiting_behind_a_group_form_the_next_groups_in_arrival_order_up_to_the_limit(
+    monkeypatch,
+):
+    """While one group is carried out, jobs queue; the oldest of them then leads a group of
+    at most MAX_GROUP, and the rest follow in order: none is lost, left waiting or run twice."""
+    monkeypatch.setattr(grouping, "MAX_GROUP", 3)
+    groups: list[list[int]] = []
+    first_started = threading.Event()
+    release = threading.Event()
+
+    def apply(jobs):
+        groups.append([job.payload for job in jobs])
+        if jobs[0].payload == 0:
+            first_started.set()
+            assert release.wait(5)
+        for job in jobs:
+            job.result = job.payload
+
+    commit = GroupCommit(apply)
+    results: dict[int, int] = {}
+
+    def run(n: int) -> None:
+        results[n] = commit.run(n).result
+
+    threads = [threading.Thread(target=run, args=(0,))]
+    threads[0].start()
+    assert first_started.wait(5)
+    for n in range(1, 8):
+        threads.append(threading.Thread(target=run, args=(n,)))
+        threads[-1].start()
+        deadline = time.monotonic() + 5
+        while len(commit._queue) < n and time.monotonic() < deadline:
+            time.sleep(0.001)
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert not any(t.is_alive() for t in threads)
+    assert groups == [[0], [1, 2, 3], [4, 5, 6], [7]]
+    assert results == {n: n for n in range(8)}
 
 
 def test_a_failing_group_is_retried_job_by_job_so_one_bad_job_sinks_only_itself():

@@ -23,11 +23,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from .choices import ActorType
-from .rows import insert_rows
+from .rows import Statement, Trip
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -176,21 +176,35 @@ def object_type_of(obj: models.Model | type[models.Model]) -> str:
     return obj._meta.label_lower
 
 
-def _lock_chain_and_read_head(using: str) -> tuple[int, str]:
-    """Take the chain (until the transaction ends) and read its last link: (seq, hash)."""
+def take_chain(trip: Trip) -> Statement:
+    """Queue on `trip` the taking of the chain (until the transaction ends) and the read of
+    its last link, in that order; give the returned statement to `link`.
+
+    On SQLite the transaction already holds the database's only write lock (IMMEDIATE).
+    """
     from .models import AuditEvent
 
-    connection = connections[using]
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    table = trip.connection.ops.quote_name(AuditEvent._meta.db_table)
+    if trip.postgresql:
+        trip.add("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
     # Plain SQL: this runs for every audited change, and compiling the ORM query cost
     # more than the query itself.
-    head_sql = f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"  # noqa: S608 - our table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        cursor.execute(head_sql)
-        head = cursor.fetchone()
-    return (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+    return trip.add(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608 - our table
+
+
+def link(events: Sequence[AuditEvent], head: Statement) -> None:
+    """Number, date and hash `events` in order after the chain's last link (`head`, the
+    statement `take_chain` queued, once its trip has run)."""
+    seq, prev_hash = (
+        (int(head.rows[0][0]), str(head.rows[0][1])) if head.rows else (0, GENESIS_HASH)
+    )
+    at = timezone.now()
+    for pending in events:
+        seq += 1
+        pending.seq = seq
+        pending.at = at
+        pending.prev_hash = prev_hash
+        pending.hash = prev_hash = compute_hash(pending)
 
 
 def event(
@@ -243,15 +257,12 @@ def append(events: Sequence[AuditEvent]) -> list[AuditEvent]:
     # No savepoint of our own: a failed append fails the caller's transaction anyway,
     # and a savepoint costs two more round trips on every audited change.
     with transaction.atomic(using=using, savepoint=False):
-        seq, prev_hash = _lock_chain_and_read_head(using)
-        at = timezone.now()
-        for pending in events:
-            seq += 1
-            pending.seq = seq
-            pending.at = at
-            pending.prev_hash = prev_hash
-            pending.hash = prev_hash = compute_hash(pending)
-        insert_rows(events)
+        trip = Trip(using)
+        head = take_chain(trip)
+        trip.run()
+        link(events, head)
+        trip.insert(events)
+        trip.run()
     return list(events)
 
 

@@ -14,9 +14,10 @@ import hmac
 import io
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from django.utils import timezone
 from harken.core import audit
 from harken.core.audit import Actor
 from harken.core.choices import ActorType
-from harken.core.rows import RowReader, insert_rows
+from harken.core.rows import RowReader, Trip
 from harken.core.workflow import apply_transition
 from harken.customers.choices import CustomerStatus
 from harken.customers.models import Contact
@@ -931,52 +932,90 @@ INVITATION_COLUMNS = (
 SURVEY_COLUMNS = ("id", "number", "status", "opened_at", "default_language", "title")
 
 
+@dataclass(frozen=True)
+class _LockQuery:
+    sql: str
+    invitations: RowReader
+    surveys: RowReader
+    contacts: RowReader
+    responses: RowReader
+
+
 @lru_cache(maxsize=8)
-def _lock_query(using: str) -> tuple[str, RowReader, RowReader, RowReader]:
-    """The group's lookup of invitations by their links' hashes, with their surveys and
-    contacts, locking the invitations (in id order, so groups of two servers never
-    deadlock). Written out: compiled by the ORM it cost more than everything else a
-    group does."""
+def _lock_query(using: str) -> _LockQuery:
+    """The group's lookup of invitations by their links' hashes, with their surveys,
+    contacts and any answers saved earlier, locking the invitations (in id order, so
+    groups of two servers never deadlock). Written out: compiled by the ORM it cost more
+    than everything else a group does. `{match}` stands for the hashes' condition."""
     connection = connections[using]
-    invitations = RowReader(Invitation, INVITATION_COLUMNS, using)
-    surveys = RowReader(Survey, SURVEY_COLUMNS, using)
-    contacts = RowReader(Contact, ("id", "name"), using)
+    readers = _LockQuery(
+        "",
+        RowReader(Invitation, INVITATION_COLUMNS, using),
+        RowReader(Survey, SURVEY_COLUMNS, using),
+        RowReader(Contact, ("id", "name"), using),
+        RowReader(SurveyResponse, [f.attname for f in SurveyResponse._meta.concrete_fields], using),
+    )
     quote = connection.ops.quote_name
+    columns = [
+        *readers.invitations.columns("i"),
+        *readers.surveys.columns("s"),
+        *readers.contacts.columns("c"),
+        *readers.responses.columns("r"),
+    ]
     sql = (
-        f"SELECT {', '.join([*invitations.columns('i'), *surveys.columns('s'), *contacts.columns('c')])} "  # noqa: S608 - names only
+        f"SELECT {', '.join(columns)} "  # noqa: S608 - names only
         f"FROM {quote(Invitation._meta.db_table)} i "
         f"JOIN {quote(Survey._meta.db_table)} s ON s.id = i.survey_id "
         f"LEFT JOIN {quote(Contact._meta.db_table)} c ON c.id = i.contact_id "
-        "WHERE i.token_hash IN ({marks}) OR i.reminder_token_hash IN ({marks}) ORDER BY i.id"
+        f"LEFT JOIN {quote(SurveyResponse._meta.db_table)} r ON r.invitation_id = i.id "
+        "WHERE {match} ORDER BY i.id"
     )
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF i"
-    return sql, invitations, surveys, contacts
+    return _LockQuery(
+        sql, readers.invitations, readers.surveys, readers.contacts, readers.responses
+    )
 
 
-def lock_invitations(digests: Sequence[str]) -> list[Invitation]:
-    """The invitations whose first or reminder link has one of these hashes, locked until
-    the transaction ends, each with its survey and contact (the fields answering needs)."""
-    if not digests:
-        return []
-    using = router.db_for_write(Invitation)
-    sql, invitations, surveys, contacts = _lock_query(using)
-    marks = ", ".join(["%s"] * len(digests))
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql.format(marks=marks), [*digests, *digests])
-        rows = cursor.fetchall()
-    found: list[Invitation] = []
-    seen: dict[int, Survey] = {}
-    first, second = len(INVITATION_COLUMNS), len(INVITATION_COLUMNS) + len(SURVEY_COLUMNS)
-    for row in rows:
-        invitation = invitations.read(row[:first])
-        survey = seen.get(row[first])
-        if survey is None:
-            survey = seen[row[first]] = surveys.read(row[first:second])
-        invitation.survey = survey
-        if row[second] is not None:
-            invitation.contact = contacts.read(row[second:])
-        found.append(invitation)
+def lock_invitations(trip: Trip, digests: Sequence[str]) -> Callable[[], list[Invitation]]:
+    """Queue on `trip` the lookup of the invitations whose first or reminder link has one
+    of these hashes, locked until the transaction ends; once the trip has run, the
+    returned function gives them, each with its survey, its contact and the answers
+    saved earlier through it (`partial`, None if there are none)."""
+    query = _lock_query(trip.using)
+    first, first_args = trip.any_of("i.token_hash", digests)
+    second, second_args = trip.any_of("i.reminder_token_hash", digests)
+    statement = trip.add(
+        query.sql.format(match=f"{first} OR {second}"), [*first_args, *second_args]
+    )
+
+    def found() -> list[Invitation]:
+        invitations: list[Invitation] = []
+        seen: dict[int, Survey] = {}
+        ends = list(
+            accumulate(
+                len(reader.names)
+                for reader in (query.invitations, query.surveys, query.contacts, query.responses)
+            )
+        )
+        for row in statement.rows:
+            invitation = query.invitations.read(row[: ends[0]])
+            survey = seen.get(row[ends[0]])
+            if survey is None:
+                survey = seen[row[ends[0]]] = query.surveys.read(row[ends[0] : ends[1]])
+            invitation.survey = survey
+            if row[ends[1]] is not None:
+                invitation.contact = query.contacts.read(row[ends[1] : ends[2]])
+            partial = None
+            if row[ends[2]] is not None:
+                partial = query.responses.read(row[ends[2] :])
+                partial.survey = survey
+                if invitation.contact_id is not None:
+                    partial.contact = invitation.contact
+            invitation.partial = partial
+            invitations.append(invitation)
+        return invitations
+
     return found
 
 
@@ -1165,30 +1204,31 @@ def record_submissions(jobs: Sequence[Any]) -> None:
     once. The rows are written with plain bulk inserts and updates, and the group's
     audit events (one per submission, naming the response and the invitation's change)
     are appended together: this is the busiest path of the site, and per-row saves
-    would multiply its round trips.
+    would multiply its round trips. On PostgreSQL the whole group takes two round trips
+    before its commit (core/rows.py `Trip`): the lookup with the audit chain's head and
+    the new responses' keys, then every write.
     """
-    from django.db.models import F
-    from django.db.models.functions import Coalesce
-
     group_now = timezone.now()
     submitted: list[SurveyResponse] = []
-    with transaction.atomic():
+    using = router.db_for_write(SurveyResponse)
+    with transaction.atomic(using=using):
+        trip = Trip(using)
         digests = sorted({job.payload.digest for job in jobs})
+        found = lock_invitations(trip, digests)
+        # The chain is taken after the invitations, in the order every audited change
+        # takes its rows and then the chain.
+        head = audit.take_chain(trip)
+        keys = trip.reserve_keys(SurveyResponse, len(jobs))
+        trip.run()
         invitations: dict[str, Invitation] = {}
-        for inv in lock_invitations(digests):
+        # The answers saved earlier through the opened links.
+        responses: dict[int, SurveyResponse] = {}
+        for inv in found():
             for digest in (inv.token_hash, inv.reminder_token_hash):
                 if digest:
                     invitations[digest] = inv
-        opened = [inv.pk for inv in invitations.values() if inv.status == InvitationStatus.OPENED]
-        # The partial answers saved earlier through the opened links (one query).
-        responses: dict[int | None, SurveyResponse] = (
-            {
-                r.invitation_id: r
-                for r in SurveyResponse.objects.filter(invitation_id__in=opened).order_by("pk")
-            }
-            if opened
-            else {}
-        )
+            if inv.partial is not None and inv.status == InvitationStatus.OPENED:  # type: ignore[attr-defined]
+                responses[inv.pk] = inv.partial  # type: ignore[attr-defined]
         new: list[SurveyResponse] = []
         changed: list[SurveyResponse] = []
         # Each invitation's last move in the group: (status, responded or not, when).
@@ -1229,6 +1269,8 @@ def record_submissions(jobs: Sequence[Any]) -> None:
                     created_at=now,
                     **values,
                 )
+                if keys is not None:
+                    response.pk = keys.rows[len(new)][0]
                 new.append(response)
                 responses[invitation.pk] = response
             else:
@@ -1269,41 +1311,70 @@ def record_submissions(jobs: Sequence[Any]) -> None:
             )
             if complete:
                 submitted.append(response)
-        insert_rows(new)
+        if keys is None:
+            # The keys are known once the rows are in (SQLite): the events name them.
+            trip.insert(new)
+            trip.run()
+        else:
+            trip.insert(new)
         for response in changed:
-            SurveyResponse.objects.filter(pk=response.pk).update(
-                **{
-                    name: getattr(response, name)
-                    for name in ("answers", "score", "comment", "status", "submitted_at")
-                },
-                updated_at=response.updated_at,
-            )
+            _queue_response_update(trip, response)
         by_move: dict[tuple[str, bool, dt.datetime], list[int]] = {}
         for pk, move in moves.items():
             by_move.setdefault(move, []).append(pk)
-        for (status, complete, now), pks in by_move.items():
-            Invitation.objects.filter(pk__in=pks).update(
-                status=status,
-                opened_at=Coalesce(F("opened_at"), now),
-                responded_at=now if complete else None,
-                updated_at=now,
-                updated_by=None,
+        for move, pks in by_move.items():
+            _queue_invitation_moves(trip, pks, *move)
+        pending = [
+            audit.event(
+                action,
+                response,
+                changes=changes,
+                actor=respondent(survey),
+                request_id=request_id,
             )
-        audit.append(
-            [
-                audit.event(
-                    action,
-                    response,
-                    changes=changes,
-                    actor=respondent(survey),
-                    request_id=request_id,
-                )
-                for action, response, changes, survey, request_id in events
-            ]
-        )
+            for action, response, changes, survey, request_id in events
+        ]
+        audit.link(pending, head)
+        trip.insert(pending)
+        trip.run()
         if submitted:
             ids = [response.pk for response in submitted]
-            transaction.on_commit(lambda: queue_feedback(ids))
+            transaction.on_commit(lambda: queue_feedback(ids), using=using)
+
+
+def _queue_response_update(trip: Trip, response: SurveyResponse) -> None:
+    """Queue the storing of a partly answered response's new answers."""
+    connection = trip.connection
+    quote = connection.ops.quote_name
+    meta = SurveyResponse._meta
+    names = {"answers", "score", "comment", "status", "submitted_at", "updated_at"}
+    fields = [f for f in meta.concrete_fields if f.name in names]
+    trip.add(
+        f"UPDATE {quote(meta.db_table)} SET "  # noqa: S608 - names only
+        + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        + " WHERE id = %s",
+        [
+            *(f.get_db_prep_save(getattr(response, f.attname), connection) for f in fields),
+            response.pk,
+        ],
+    )
+
+
+def _queue_invitation_moves(
+    trip: Trip, pks: Sequence[int], status: str, complete: bool, now: dt.datetime
+) -> None:
+    """Queue the move of these invitations to `status` (opened when first answered,
+    responded when complete)."""
+    connection = trip.connection
+    quote = connection.ops.quote_name
+    stamp = Invitation._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    match, match_args = trip.any_of("id", pks)
+    trip.add(
+        f"UPDATE {quote(Invitation._meta.db_table)} SET status = %s, "  # noqa: S608 - names only
+        "opened_at = COALESCE(opened_at, %s), responded_at = %s, updated_at = %s, "
+        f"updated_by_id = NULL WHERE {match}",
+        [status, stamp, stamp if complete else None, stamp, *match_args],
+    )
 
 
 SUBMISSIONS = grouping.GroupCommit(record_submissions)
