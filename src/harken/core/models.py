@@ -96,8 +96,11 @@ class AuditedMixin(models.Model):
     def audit_values(self, fields: list[models.Field] | None = None) -> dict[str, Any]:
         """The audited fields' current values, keyed by field name, JSON-ready."""
         values = {}
+        # Once, not per field: it walks every field itself (a bulk insert of feedback
+        # items calls this for each of them).
+        deferred = self.get_deferred_fields()
         for f in fields if fields is not None else self.audit_fields():
-            if f.attname in self.get_deferred_fields():
+            if f.attname in deferred:
                 continue
             value = getattr(self, f.attname)
             values[f.name] = audit.MASK if f.name in self.audit_masked and value else value
