@@ -544,15 +544,22 @@ def add_items(ids: Sequence[int], first: dt.datetime, last: dt.datetime) -> int:
                     f"VALUES ({', '.join(['%s'] * len(columns))})",
                     _adapt([_as_date(row["day"]), *(row[c] for c in columns[1:])]),
                 )
-        cells = _cell_deltas(merged.values())
+        deltas = list(_cell_deltas(merged.values()).items())
         columns = [*CELL_KEY, *MEASURES]
-        cursor.executemany(
-            f"INSERT INTO {cells_table} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 - names only
-            f"VALUES ({', '.join(['%s'] * len(columns))}) "
-            f"ON CONFLICT ({', '.join(_q(c) for c in CELL_KEY)}) DO UPDATE SET "
-            + ", ".join(f"{_q(m)} = {cells_table}.{_q(m)} + excluded.{_q(m)}" for m in MEASURES),
-            [_adapt([*key, *sums]) for key, sums in cells.items()],
+        marks = f"({', '.join(['%s'] * len(columns))})"
+        upsert = f"ON CONFLICT ({', '.join(_q(c) for c in CELL_KEY)}) DO UPDATE SET " + ", ".join(
+            f"{_q(m)} = {cells_table}.{_q(m)} + excluded.{_q(m)}" for m in MEASURES
         )
+        # One statement for all the cells (each key once, as ON CONFLICT requires): a
+        # statement per cell is parsed and planned once per cell, a dozen per group.
+        size = max(1, (connection.features.max_query_params or 65535) // len(columns))
+        for start in range(0, len(deltas), size):
+            batch = deltas[start : start + size]
+            cursor.execute(
+                f"INSERT INTO {cells_table} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 - names only
+                f"VALUES {', '.join([marks] * len(batch))} {upsert}",
+                _adapt([value for cell, sums in batch for value in (*cell, *sums)]),
+            )
     return len(merged)
 
 
