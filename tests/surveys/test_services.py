@@ -104,6 +104,117 @@ def test_recording_answers_as_feedback_is_idempotent_and_keeps_the_links():
     assert SurveyResponse.objects.get().feedback_item == item
 
 
+@pytest.mark.django_db
+def test_a_chunk_of_answers_becomes_items_with_their_people_and_triggers():
+    """Each response of a chunk gets its customer, contact, region and trigger on its
+    item, its link and its events; the relations are read a query each whatever the
+    count of responses."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from tests.factories import FeedbackItemFactory
+
+    first, second = survey(kind="csat"), survey(kind="nps", title="Delivery survey")
+    complaint = FeedbackItemFactory(kind="complaint", complaint_number="CMP-2026-0007")
+    same_customer = ContactFactory()
+    contacts = [ContactFactory(), ContactFactory(), ContactFactory(customer=same_customer.customer)]
+    triggered, _ = sent_invitation(
+        first, contact=contacts[0], trigger_item=complaint, trigger_ref="DN-2026-00412"
+    )
+    plain, _ = sent_invitation(second, contact=contacts[1])
+    bare, _ = sent_invitation(second, contact=contacts[2])
+    now = timezone.now()
+
+    def answer(srv, invitation, contact, score):
+        return SurveyResponseFactory(
+            survey=srv,
+            invitation=invitation,
+            contact=contact,
+            customer=contact.customer if contact else None,
+            status="submitted",
+            answers={str(srv.questions.get(kind="score").pk): score},
+            score=score,
+            comment="",
+            submitted_at=now,
+        )
+
+    responses = [
+        answer(first, triggered, contacts[0], 2),
+        answer(second, plain, contacts[1], 9),
+        answer(second, bare, contacts[2], 7),
+        answer(second, None, None, 10),  # an open survey's: nobody known
+    ]
+    with CaptureQueriesContext(connection) as one:
+        assert services.record_pending(ids=[responses[0].pk]) == 1
+    with CaptureQueriesContext(connection) as three:
+        assert services.record_pending() == 3
+
+    def reads(queries):
+        tables = ("surveys_survey", "surveys_invitation", "customers_customer", "customers_contact")
+        return sorted(
+            table
+            for query in queries.captured_queries
+            for table in tables
+            if query["sql"].startswith("SELECT") and f'FROM "{table}"' in query["sql"]
+        )
+
+    assert (
+        reads(one)
+        == reads(three)
+        == sorted(
+            ["surveys_survey", "surveys_invitation", "customers_customer", "customers_contact"]
+        )
+    )
+
+    items = {r.pk: r.feedback_item for r in SurveyResponse.objects.select_related("feedback_item")}
+    expected = [
+        (contacts[0].customer_id, contacts[0].pk, contacts[0].customer.region_id),
+        (contacts[1].customer_id, contacts[1].pk, contacts[1].customer.region_id),
+        (contacts[2].customer_id, contacts[2].pk, contacts[2].customer.region_id),
+        (None, None, None),
+    ]
+    for response, (customer_id, contact_id, region_id) in zip(responses, expected, strict=True):
+        item = items[response.pk]
+        assert (item.customer_id, item.contact_id, item.region_id) == (
+            customer_id,
+            contact_id,
+            region_id,
+        )
+        assert item.raw["response"] == response.pk
+        recorded = AuditEvent.objects.get(
+            action="surveyresponse.recorded", object_id=str(response.pk)
+        )
+        assert recorded.changes == {"feedback_item": [None, item.pk]}
+        assert recorded.object_label == str(SurveyResponse.objects.get(pk=response.pk))
+    assert items[responses[0].pk].raw["invitation"] == triggered.pk
+    assert items[responses[0].pk].raw["triggered_by"] == "CMP-2026-0007"
+    assert items[responses[0].pk].raw["trigger_ref"] == "DN-2026-00412"
+    assert "triggered_by" not in items[responses[1].pk].raw
+    assert "invitation" not in items[responses[3].pk].raw
+    assert items[responses[1].pk].title == f"Delivery survey ({second.number})"
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_linking_items_in_several_statements_links_every_response(monkeypatch):
+    """Responses beyond one statement's parameters are linked by the next statement."""
+    from django.db import connection
+
+    srv = survey(kind="nps")
+    score = srv.questions.get(kind="score")
+    for value in range(7):
+        SurveyResponseFactory(
+            survey=srv,
+            status="submitted",
+            answers={str(score.pk): value},
+            score=value,
+            submitted_at=timezone.now(),
+        )
+    monkeypatch.setattr(connection.features, "max_query_params", 5)  # two rows a statement
+    assert services.record_pending() == 7
+    linked = SurveyResponse.objects.values_list("feedback_item__score", "score")
+    assert sorted(linked) == [(float(v), float(v)) for v in range(7)]
+
+
 def test_concurrent_jobs_are_carried_out_in_groups_and_each_gets_its_result():
     groups: list[int] = []
 
