@@ -1646,10 +1646,10 @@ def _load_relations(responses: Sequence[SurveyResponse]) -> None:
 
     A join (select_related) would build the same survey, source and region again for
     every response of the chunk, and PostgreSQL would plan a join of seven tables each
-    time; the recording worker runs this for every answer. Customers and contacts are
-    read with only the columns used (their key, region, customer and name).
+    time; the recording worker runs this for every answer. Customers (with their
+    region) and contacts are read with only the columns used.
     """
-    from harken.customers.models import Customer, Region
+    from harken.customers.models import Customer
 
     def ids(attname: str) -> set[int]:
         return {value for r in responses if (value := getattr(r, attname)) is not None}
@@ -1660,11 +1660,7 @@ def _load_relations(responses: Sequence[SurveyResponse]) -> None:
         .only("trigger_item", "trigger_ref")
         .in_bulk(ids("invitation_id"))
     )
-    customers = Customer.objects.only("region").in_bulk(ids("customer_id"))
-    regions = Region.objects.in_bulk({c.region_id for c in customers.values() if c.region_id})
-    for customer in customers.values():
-        if customer.region_id is not None:
-            customer.region = regions[customer.region_id]
+    customers = Customer.objects.select_related("region").only("region").in_bulk(ids("customer_id"))
     contacts = Contact.objects.only("name", "customer").in_bulk(ids("contact_id"))
     for response in responses:
         response.survey = surveys[response.survey_id]
@@ -1755,12 +1751,14 @@ def record_chunk(responses: Sequence[SurveyResponse]) -> int:
             item.number = number
             item.created_at = item.updated_at = now
         FeedbackItem.objects.bulk_create([item for _, item in new])
+        # The audited fields are the model's, the same for every item: listed once.
+        fields = new[0][1].audit_fields() if new else []
         events = [
             audit.event(
                 "feedbackitem.created",
                 item,
                 changes={
-                    **{name: [None, value] for name, value in item.audit_values().items()},
+                    **{name: [None, value] for name, value in item.audit_values(fields).items()},
                     "survey_response": response.pk,
                 },
             )
