@@ -435,3 +435,46 @@ def test_answers_add_no_task_while_a_recording_task_waits_and_it_records_them_al
     with django_capture_on_commit_callbacks(execute=True):
         services.submit(sent_invitation(srv)[1], answers_of(srv, score=2), final=True)
     assert DBTaskResult.objects.filter(status="READY").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_recording_task_cannot_be_taken_before_the_answers_that_counted_on_it_commit(
+    settings,
+):
+    """The group asks whether a recording task waits in its own transaction and holds that
+    task until it commits: a worker looking for work meanwhile skips it, and takes it once
+    the answers are in (so they are never missed by a task that started too early)."""
+    from django.db import connection, transaction
+
+    from harken.core.rows import Trip
+    from harken.surveys.tasks import record_responses
+
+    settings.TASKS = DATABASE_TASKS
+    record_responses.enqueue([])
+    held = threading.Event()
+    release = threading.Event()
+    seen: dict[str, object] = {}
+
+    def group() -> None:
+        try:
+            with transaction.atomic():
+                trip = Trip("default")
+                waiting = services._recording_waits_in(trip)
+                trip.run()
+                seen["waiting"] = waiting.rows if waiting else None
+                held.set()
+                release.wait(5)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=group)
+    thread.start()
+    assert held.wait(5)
+    with transaction.atomic():
+        assert DBTaskResult.objects.ready().get_locked() is None  # the worker skips it
+    release.set()
+    thread.join(5)
+    assert seen["waiting"] == [(1,)]
+    with transaction.atomic():
+        assert DBTaskResult.objects.ready().get_locked() is not None

@@ -30,7 +30,7 @@ from django.utils import timezone
 from harken.core import audit
 from harken.core.audit import Actor
 from harken.core.choices import ActorType
-from harken.core.rows import RowReader, Trip
+from harken.core.rows import RowReader, Statement, Trip
 from harken.core.workflow import apply_transition
 from harken.customers.choices import CustomerStatus
 from harken.customers.models import Contact
@@ -1336,10 +1336,14 @@ def record_submissions(jobs: Sequence[Any]) -> None:
         ]
         audit.link(pending, head)
         trip.insert(pending)
+        waiting = _recording_waits_in(trip) if submitted else None
         trip.run()
         if submitted:
             ids = [response.pk for response in submitted]
-            transaction.on_commit(lambda: queue_feedback(ids), using=using)
+            if waiting is None:
+                transaction.on_commit(lambda: queue_feedback(ids), using=using)
+            elif not waiting.rows:
+                _enqueue_recording(ids, using)
 
 
 def _queue_response_update(trip: Trip, response: SurveyResponse) -> None:
@@ -1533,25 +1537,68 @@ def queue_feedback(response_ids: list[int]) -> None:
         logger.exception("could not queue survey responses %s for feedback", response_ids)
 
 
-def _recording_waits(task: Any) -> bool:
-    """Whether a recording task is queued in the database and not started yet."""
+def _recording_query(task: Any, connection: Any) -> tuple[str, list[Any]] | None:
+    """The query whether a recording task waits in the database queue (None when the
+    queue is not the database's)."""
     backend = task.get_backend()
     if not backend.__class__.__module__.startswith("django_tasks_db"):
-        return False
+        return None
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    using = router.db_for_read(DBTaskResult)
-    connection = connections[using]
     table = connection.ops.quote_name(DBTaskResult._meta.db_table)
+    return (
+        f"SELECT 1 FROM {table} WHERE status = %s AND task_path = %s"  # noqa: S608 - our table
+        " AND queue_name = %s AND backend_name = %s LIMIT 1",
+        [TaskResultStatus.READY, task.module_path, task.queue_name, backend.alias],
+    )
+
+
+def _recording_waits(task: Any) -> bool:
+    """Whether a recording task is queued in the database and not started yet."""
+    from django_tasks_db.models import DBTaskResult
+
+    connection = connections[router.db_for_read(DBTaskResult)]
+    query = _recording_query(task, connection)
+    if query is None:
+        return False
     # Plain SQL: this runs after every group of answers.
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {table} WHERE status = %s AND task_path = %s"  # noqa: S608 - our table
-            " AND queue_name = %s AND backend_name = %s LIMIT 1",
-            [TaskResultStatus.READY, task.module_path, task.queue_name, backend.alias],
-        )
+        cursor.execute(*query)
         return cursor.fetchone() is not None
+
+
+def _recording_waits_in(trip: Trip) -> Statement | None:
+    """Queue on `trip` the question whether a recording task waits in the database queue,
+    holding that task (FOR SHARE) until the transaction ends: the worker takes tasks
+    with FOR UPDATE SKIP LOCKED, so it cannot start it before the answers it is to
+    record are committed (on SQLite the transaction's write lock keeps the worker from
+    claiming it). None when the queue is elsewhere: then `queue_feedback` asks after
+    the commit."""
+    from django_tasks_db.models import DBTaskResult
+
+    from .tasks import record_responses
+
+    if router.db_for_write(DBTaskResult) != trip.using:
+        return None
+    query = _recording_query(record_responses, trip.connection)
+    if query is None:
+        return None
+    sql, params = query
+    if trip.connection.features.has_select_for_update:
+        sql += " FOR SHARE"
+    return trip.add(sql, params)
+
+
+def _enqueue_recording(response_ids: list[int], using: str) -> None:
+    """Queue a recording task in the answers' own transaction (no task was waiting)."""
+    from .tasks import record_responses
+
+    try:
+        with transaction.atomic(using=using):
+            record_responses.enqueue(response_ids)
+    except Exception:  # the queue is down: the tick's sweep records them later
+        logger.exception("could not queue survey responses %s for feedback", response_ids)
 
 
 def labelled_answers(
