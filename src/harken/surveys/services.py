@@ -1204,9 +1204,10 @@ def record_submissions(jobs: Sequence[Any]) -> None:
     once. The rows are written with plain bulk inserts and updates, and the group's
     audit events (one per submission, naming the response and the invitation's change)
     are appended together: this is the busiest path of the site, and per-row saves
-    would multiply its round trips. On PostgreSQL the whole group takes two round trips
-    before its commit (core/rows.py `Trip`): the lookup with the audit chain's head and
-    the new responses' keys, then every write.
+    would multiply its round trips. On PostgreSQL the group takes three round trips
+    before its commit (core/rows.py `Trip`): the lookup with the new responses' keys
+    (reserved so that the events can name them); the writes, then the audit chain
+    taken and its head read; the events. The chain is held only for the last of them.
     """
     group_now = timezone.now()
     submitted: list[SurveyResponse] = []
@@ -1215,9 +1216,6 @@ def record_submissions(jobs: Sequence[Any]) -> None:
         trip = Trip(using)
         digests = sorted({job.payload.digest for job in jobs})
         found = lock_invitations(trip, digests)
-        # The chain is taken after the invitations, in the order every audited change
-        # takes its rows and then the chain.
-        head = audit.take_chain(trip)
         keys = trip.reserve_keys(SurveyResponse, len(jobs))
         trip.run()
         invitations: dict[str, Invitation] = {}
@@ -1311,12 +1309,7 @@ def record_submissions(jobs: Sequence[Any]) -> None:
             )
             if complete:
                 submitted.append(response)
-        if keys is None:
-            # The keys are known once the rows are in (SQLite): the events name them.
-            trip.insert(new)
-            trip.run()
-        else:
-            trip.insert(new)
+        trip.insert(new)
         for response in changed:
             _queue_response_update(trip, response)
         by_move: dict[tuple[str, bool, dt.datetime], list[int]] = {}
@@ -1324,19 +1317,30 @@ def record_submissions(jobs: Sequence[Any]) -> None:
             by_move.setdefault(move, []).append(pk)
         for move, pks in by_move.items():
             _queue_invitation_moves(trip, pks, *move)
-        pending = [
-            audit.event(
-                action,
-                response,
-                changes=changes,
-                actor=respondent(survey),
-                request_id=request_id,
-            )
-            for action, response, changes, survey, request_id in events
-        ]
+        # The chain last, after the rows, as every audited change takes it: it is held
+        # until the commit, and every audited change of the site waits for it.
+        head = audit.take_chain(trip)
+        waiting = _recording_waits_in(trip) if submitted else None
+
+        def made() -> list[Any]:
+            return [
+                audit.event(
+                    action,
+                    response,
+                    changes=changes,
+                    actor=respondent(survey),
+                    request_id=request_id,
+                )
+                for action, response, changes, survey, request_id in events
+            ]
+
+        # The events name the new responses: before the chain is taken when their keys
+        # were reserved, else once the insert has returned them (SQLite).
+        pending = made() if keys is not None else []
+        trip.run()
+        pending = pending or made()
         audit.link(pending, head)
         trip.insert(pending)
-        waiting = _recording_waits_in(trip) if submitted else None
         trip.run()
         if submitted:
             ids = [response.pk for response in submitted]
@@ -1823,8 +1827,10 @@ def record_chunk(responses: Sequence[SurveyResponse]) -> int:
             )
             for response, _ in built
         )
-        audit.append(events)
         bulk_added(FeedbackItem, [item for _, item in new])
+        # Last: the audit chain is held from here until the commit, and every audited
+        # change of the site (each group of survey answers among them) waits for it.
+        audit.append(events)
     return len(built)
 
 
