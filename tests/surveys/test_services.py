@@ -478,3 +478,16 @@ def test_a_waiting_recording_task_cannot_be_taken_before_the_answers_that_counte
     assert seen["waiting"] == [(1,)]
     with transaction.atomic():
         assert DBTaskResult.objects.ready().get_locked() is not None
+
+
+@pytest.mark.django_db
+def test_a_group_that_records_nothing_leaves_the_audit_chain_alone():
+    srv = survey()
+    invitation, token = sent_invitation(srv)
+    assert services.submit(token, answers_of(srv, score=9), final=True).outcome == "submitted"
+    before = AuditEvent.objects.count()
+    jobs = [job(token, answers_of(srv, score=1)), job(tokens.new_token(), answers_of(srv, score=2))]
+    services.record_submissions(jobs)
+    assert [j.result.outcome for j in jobs] == [services.Outcome.ANSWERED, services.Outcome.UNKNOWN]
+    assert AuditEvent.objects.count() == before
+    assert SurveyResponse.objects.get(invitation=invitation).score == 9.0

@@ -1318,8 +1318,9 @@ def record_submissions(jobs: Sequence[Any]) -> None:
         for move, pks in by_move.items():
             _queue_invitation_moves(trip, pks, *move)
         # The chain last, after the rows, as every audited change takes it: it is held
-        # until the commit, and every audited change of the site waits for it.
-        head = audit.take_chain(trip)
+        # until the commit, and every audited change of the site waits for it. A group
+        # that recorded nothing (unknown or used links only) leaves it alone.
+        head = audit.take_chain(trip) if events else None
         waiting = _recording_waits_in(trip) if submitted else None
 
         def made() -> list[Any]:
@@ -1339,9 +1340,10 @@ def record_submissions(jobs: Sequence[Any]) -> None:
         pending = made() if keys is not None else []
         trip.run()
         pending = pending or made()
-        audit.link(pending, head)
-        trip.insert(pending)
-        trip.run()
+        if head is not None:
+            audit.link(pending, head)
+            trip.insert(pending)
+            trip.run()
         if submitted:
             ids = [response.pk for response in submitted]
             if waiting is None:
