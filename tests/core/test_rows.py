@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests.factories import RegionFactory
 from tests.surveys.factories import sent_invitation
 
-from harken.core.rows import RowReader, Trip, insert_rows
+from harken.core.rows import RowReader, Trip
 from harken.customers.models import Customer, Region
 from harken.surveys.models import Invitation
 
@@ -24,7 +24,9 @@ def stored(model, pk) -> dict:
 def test_inserted_rows_get_their_keys_and_the_values_the_orm_would_store():
     region = RegionFactory()
     made = [Customer(name=f"Rows {n}", number=f"CUS-R-{n}", region=region) for n in range(3)]
-    insert_rows(made)
+    trip = Trip("default")
+    trip.insert(made)
+    trip.run()
     assert all(c.pk and not c._state.adding for c in made)
     assert [
         c.name for c in Customer.objects.filter(pk__in=[c.pk for c in made]).order_by("pk")
@@ -41,7 +43,8 @@ def test_inserted_rows_get_their_keys_and_the_values_the_orm_would_store():
     assert ours == theirs
     # auto_now was applied as a save would.
     assert made[0].updated_at is not None
-    insert_rows([])
+    trip.insert([])
+    assert not trip.statements
 
 
 def test_a_row_reader_builds_the_instance_the_orm_builds_deferring_the_rest():
@@ -152,3 +155,43 @@ def test_on_postgresql_a_trip_prepares_its_statements_unless_told_not_to(setting
             [f"%{marker}%"],
         )
         assert cursor.fetchone()[0] == (1 if prepare else 0)
+
+
+def test_a_trip_keeps_its_order_when_an_insert_falls_back_to_bulk_create(monkeypatch):
+    """A model the plain insert cannot write goes through bulk_create, which runs at once:
+    what was queued before it runs first."""
+    from harken.core import rows
+
+    region = RegionFactory()
+    trip = Trip("default")
+    trip.insert([Customer(name="Queued", number="CUS-Q-1", region=region)])
+    monkeypatch.setattr(rows, "_plain_insert", lambda model, connection: False)
+    trip.insert([Customer(name="At once", number="CUS-Q-2", region=region)])
+    assert list(
+        Customer.objects.filter(number__startswith="CUS-Q-")
+        .order_by("pk")
+        .values_list("name", flat=True)
+    ) == ["Queued", "At once"]
+
+
+def test_an_empty_list_of_values_matches_nothing():
+    region = RegionFactory()
+    Customer.objects.create(name="Any", number="CUS-E-1", region=region)
+    trip = Trip("default")
+    match, args = trip.any_of("number", [])
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    found = trip.add(f"SELECT id FROM {customers} WHERE {match}", args)  # noqa: S608 - test SQL
+    trip.run()
+    assert found.rows == []
+
+
+def test_statements_of_a_trip_are_in_the_query_log_when_queries_are_logged():
+    from django.test.utils import CaptureQueriesContext
+
+    region = RegionFactory(code="QL")
+    table = connection.ops.quote_name(Region._meta.db_table)
+    with CaptureQueriesContext(connection) as captured:
+        trip = Trip("default")
+        trip.add(f"SELECT code FROM {table} WHERE id = %s", [region.pk])  # noqa: S608 - test SQL
+        trip.run()
+    assert any("SELECT code FROM" in query["sql"] for query in captured.captured_queries)

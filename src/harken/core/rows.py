@@ -4,7 +4,7 @@ statements sent together, rows read back as model instances.
 `QuerySet.bulk_create` prepares a good deal per call (on PostgreSQL it builds an
 UNNEST with a cast per column, each cast computed by making new field objects), which
 costs more than the insert itself when the rows are few and the calls many: a group of
-survey answers, the events of a group appended to the audit trail. `insert_rows` does
+survey answers, the events of a group appended to the audit trail. `Trip.insert` does
 what bulk_create does for plain rows (each field's `pre_save` and database value, the
 new primary keys set on the objects) in one INSERT … RETURNING, and leaves anything
 else to bulk_create: databases that cannot return the new keys, multi-table models,
@@ -24,12 +24,13 @@ order given, inside the caller's transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, router
+from django.db import connections, models
 
 # psycopg prepares nothing while a connection's threshold is None (Django's default, for
 # the sake of transaction-mode poolers); a Trip asks for preparation explicitly, so it
@@ -47,8 +48,14 @@ class Statement:
     then: Callable[[list[tuple[Any, ...]]], None] | None = None
 
 
-def plain_insert(model: type[models.Model], connection: Any) -> bool:
-    """Whether `model`'s rows can be written by `insert_rows`/`Trip.insert` (else bulk_create)."""
+def rows_per_statement(connection: Any, per_row: int, fixed: int = 0) -> int:
+    """How many rows of `per_row` parameters one statement may carry besides `fixed`
+    others, within the database's limit on parameters (SQLite's is the lowest)."""
+    return max(1, ((connection.features.max_query_params or 65535) - fixed) // per_row)
+
+
+def _plain_insert(model: type[models.Model], connection: Any) -> bool:
+    """Whether `model`'s rows can be written by `Trip.insert` (else bulk_create)."""
     meta = model._meta
     pk = meta.pk
     return not (
@@ -88,6 +95,8 @@ class Trip:
         PostgreSQL (the same text for any number of values), a list elsewhere."""
         if self.postgresql:
             return f"{column} = ANY(%s)", [list(values)]
+        if not values:
+            return "1 = 0", []
         return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
     def reserve_keys(self, model: type[models.Model], count: int) -> Statement | None:
@@ -110,7 +119,9 @@ class Trip:
             return
         model = type(objs[0])
         connection = self.connection
-        if not plain_insert(model, connection):
+        if not _plain_insert(model, connection):
+            # bulk_create runs at once: what was queued before it runs first, in order.
+            self.run()
             model._default_manager.using(self.using).bulk_create(objs)
             return
         meta = model._meta
@@ -178,6 +189,7 @@ class Trip:
         prepare = bool(getattr(settings, "DB_PREPARE", True))
         if prepare and raw.prepare_threshold is None:
             raw.prepare_threshold = _NEVER_BY_COUNT
+        started = time.monotonic()
         with connection.wrap_database_errors:
             cursors = []
             with raw.pipeline():
@@ -188,15 +200,14 @@ class Trip:
             for statement, cursor in zip(statements, cursors, strict=True):
                 statement.rows = cursor.fetchall() if cursor.description else []
                 cursor.close()
-
-
-def insert_rows(objs: Sequence[models.Model]) -> None:
-    """INSERT `objs` (unsaved, of one concrete model) and set their primary keys."""
-    if not objs:
-        return
-    trip = Trip(router.db_for_write(type(objs[0])))
-    trip.insert(objs)
-    trip.run()
+        if connection.queries_logged:
+            # As Django's debug cursor does, so that DEBUG pages and query-counting tests
+            # see these statements too (each with the whole trip's time).
+            spent = f"{time.monotonic() - started:.3f}"
+            for statement in statements:
+                connection.queries_log.append(
+                    {"sql": f"{statement.sql} -- {list(statement.params)!r}", "time": spent}
+                )
 
 
 class RowReader:

@@ -34,6 +34,7 @@ from django.db.models import Count, Expression, F, FloatField, Func, Max, Min, Q
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from harken.core.rows import rows_per_statement
 from harken.customers.models import Customer
 from harken.feedback.models import FeedbackItem
 
@@ -552,7 +553,7 @@ def add_items(ids: Sequence[int], first: dt.datetime, last: dt.datetime) -> int:
         )
         # One statement for all the cells (each key once, as ON CONFLICT requires): a
         # statement per cell is parsed and planned once per cell, a dozen per group.
-        size = max(1, (connection.features.max_query_params or 65535) // len(columns))
+        size = rows_per_statement(connection, len(columns))
         for start in range(0, len(deltas), size):
             batch = deltas[start : start + size]
             cursor.execute(

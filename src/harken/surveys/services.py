@@ -30,7 +30,7 @@ from django.utils import timezone
 from harken.core import audit
 from harken.core.audit import Actor
 from harken.core.choices import ActorType
-from harken.core.rows import RowReader, Statement, Trip
+from harken.core.rows import RowReader, Statement, Trip, rows_per_statement
 from harken.core.workflow import apply_transition
 from harken.customers.choices import CustomerStatus
 from harken.customers.models import Contact
@@ -1335,12 +1335,12 @@ def record_submissions(jobs: Sequence[Any]) -> None:
                 for action, response, changes, survey, request_id in events
             ]
 
-        # The events name the new responses: before the chain is taken when their keys
-        # were reserved, else once the insert has returned them (SQLite).
-        pending = made() if keys is not None else []
+        # The events name the new responses: built before the chain is taken when their
+        # keys were reserved, else once the insert has returned them (SQLite).
+        pending = made() if keys is not None else None
         trip.run()
-        pending = pending or made()
         if head is not None:
+            pending = made() if pending is None else pending
             audit.link(pending, head)
             trip.insert(pending)
             trip.run()
@@ -1735,7 +1735,7 @@ def _link_items(responses: Sequence[SurveyResponse], now: dt.datetime) -> None:
     table = quote(SurveyResponse._meta.db_table)
     stamp = SurveyResponse._meta.get_field("updated_at").get_db_prep_save(now, connection)
     # Two parameters a row, and one for the time.
-    size = ((connection.features.max_query_params or 65535) - 1) // 2
+    size = rows_per_statement(connection, 2, fixed=1)
     with connection.cursor() as cursor:
         for start in range(0, len(responses), size):
             part = responses[start : start + size]
